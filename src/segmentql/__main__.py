@@ -1,0 +1,5 @@
+import sys
+
+from segmentql.cli import main
+
+sys.exit(main())

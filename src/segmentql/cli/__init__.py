@@ -1,0 +1,61 @@
+"""The `segmentql` command: one subcommand per job, registered by the modules below.
+
+Exit codes: 0 ok, 1 findings or no match, 2 usage or internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from segmentql.cli.common import EXIT_USAGE, CommandError
+
+#: Modules that each define `register(subparsers)`; order is the order in `--help`.
+COMMAND_MODULES = (
+    "segmentql.cli.demo",
+    "segmentql.cli.syntax",
+    "segmentql.cli.check",
+    "segmentql.cli.evaluate",
+    "segmentql.cli.state",
+    "segmentql.cli.lsp",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from segmentql import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="segmentql",
+        description="Parse, check, format and evaluate audience queries; apply profile events.",
+    )
+    parser.add_argument("--version", action="version", version=f"segmentql {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a command still being built
+            if exc.name != name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(handler(args))
+    except CommandError as exc:
+        print(f"segmentql {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

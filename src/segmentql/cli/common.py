@@ -1,0 +1,70 @@
+"""What every subcommand shares: reading queries and files, `--format`, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A problem the user can fix (bad file, bad flag value); printed without a traceback."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def add_query_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "query",
+        nargs="?",
+        default="-",
+        help="the query text; '-' or nothing reads it from standard input",
+    )
+
+
+def add_format_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
+
+
+def read_query(value: str | None) -> str:
+    """The query from the argument, or from stdin for '-' / no argument."""
+    if value is None or value == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise CommandError("no query given: pass it as an argument or on standard input")
+        return sys.stdin.read().rstrip("\n")
+    return value
+
+
+def read_text_file(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CommandError(f"{what} file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read {what} file {path}: {exc}") from None
+
+
+def read_json_file(path: str, what: str) -> Any:
+    text = sys.stdin.read() if path == "-" else read_text_file(path, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandError(
+            f"{what} file {path} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}"
+        ) from None
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
