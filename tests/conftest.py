@@ -1,7 +1,9 @@
-"""Suite-wide settings: hypothesis profiles and the `slow` marker.
+"""Suite-wide settings: hypothesis profiles, the `slow` marker and the `--deep` option.
 
-- `--hypothesis-profile=deep` runs property tests with many more examples (nightly/manual).
-- `--run-slow` runs tests marked `@pytest.mark.slow` (crash loops, long fuzzing); CI skips them.
+- CI runs everything, property tests with the modest `default` profile.
+- `--deep` loads the `deep` hypothesis profile (thousands of examples) and tells tests that
+  scale by hand (crash loops, fuzz counts) through the `deep` fixture to run their long form.
+- `-m "not slow"` gives a quick local run without the heavier tests.
 """
 
 from __future__ import annotations
@@ -26,14 +28,19 @@ settings.load_profile("default")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
-        "--run-slow", action="store_true", default=False, help="also run tests marked slow"
+        "--deep",
+        action="store_true",
+        default=False,
+        help="run property tests and crash/fuzz loops at full depth (slow)",
     )
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-slow"):
-        return
-    skip = pytest.mark.skip(reason="slow: pass --run-slow to run")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--deep"):
+        settings.load_profile("deep")
+
+
+@pytest.fixture
+def deep(request: pytest.FixtureRequest) -> bool:
+    """True under `--deep`: tests that loop by hand should run their long form."""
+    return bool(request.config.getoption("--deep"))
