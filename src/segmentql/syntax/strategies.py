@@ -1,0 +1,413 @@
+"""Hypothesis strategies that build query ASTs (not strings).
+
+Every AST drawn here is one the grammar can produce: names are identifiers and not reserved
+words, numbers are non-negative (a sign is a `Unary`), comparison chains have at most two
+operators, tests have the arity of their form, `let` appears only at the top of a query and
+functions only as `let` values. `format_ast` of any of them parses back to the same AST.
+
+The building blocks are public so that typed generators (`queries(schema)`) can reuse them:
+`identifiers`, `scalar_literals`, `literals`, `durations`, `criteria`, `event_tests`, and the
+`*_of(children)` combinators, which build one kind of node from a strategy of sub-expressions.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable
+
+from hypothesis import strategies as st
+
+from segmentql.syntax import ast
+from segmentql.syntax.formatter import CONTEXT_VARIABLES, RESERVED_WORDS
+
+__all__ = [
+    "binaries_of",
+    "comparisons_of",
+    "conditionals_of",
+    "criteria",
+    "durations",
+    "event_tests",
+    "expressions",
+    "identifiers",
+    "lets_of",
+    "literals",
+    "modifiers_of",
+    "quantifiers_of",
+    "scalar_literals",
+    "tests_of",
+]
+
+Strategy = st.SearchStrategy
+
+#: Words the lexer may treat as keywords in some positions (units, styles, modes, windows);
+#: kept out of generated names so a draw never depends on contextual keyword handling.
+_SOFT_KEYWORDS = frozenset(
+    {unit.value for unit in ast.DurationUnit}
+    | {unit.value + "s" for unit in ast.DurationUnit}
+    | {unit.value for unit in ast.CountUnit}
+    | {style.value for style in ast.CaseStyle}
+    | {t.value for t in ast.CastType}
+    | {d.value for d in ast.SortDirection}
+    | {o.value for o in ast.SortOrder}
+    | {"weekend", "half", "up", "down", "odd", "even", "scale", "session", "time", "goal"}
+    | {"custom", "event", "interest", "shown", "viewed", "abandoned", "placed", "ordered"}
+    | {"opened", "experienced", "completed", "signed", "a", "an", "e", "i", "m", "s"}
+)
+
+_NAME_POOL = ("plan", "tags", "score", "city", "item", "x", "orders", "landingPage", "n_2", "Tier")
+
+
+def _usable(name: str) -> bool:
+    low = name.lower()
+    return low not in RESERVED_WORDS and low not in _SOFT_KEYWORDS and low not in CONTEXT_VARIABLES
+
+
+def identifiers() -> Strategy[str]:
+    """Names usable bare: variables, attributes after `'s`, parameters, criteria paths."""
+    generated = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
+    return st.one_of(st.sampled_from(_NAME_POOL), generated).filter(_usable)
+
+
+def variables() -> Strategy[ast.Variable]:
+    """Context variables and plain names."""
+    names = st.one_of(st.sampled_from(sorted(CONTEXT_VARIABLES)), identifiers())
+    return st.builds(ast.Variable, names)
+
+
+# --------------------------------------------------------------------------------------
+# Literals
+# --------------------------------------------------------------------------------------
+
+_INT64_MAX = 2**63 - 1
+
+
+def _decimals() -> Strategy[decimal.Decimal]:
+    """Non-negative, at most 28 significant digits, written with a point."""
+    return st.builds(
+        lambda whole, frac, scale: decimal.Decimal(f"{whole}.{frac:0{scale}d}"[: 28 + 1]),
+        st.integers(0, 10**6),
+        st.integers(0, 10**6),
+        st.integers(1, 6),
+    ).filter(lambda d: len(d.as_tuple().digits) <= 28)
+
+
+def _strings() -> Strategy[str]:
+    # Control characters other than newline and tab have no escape in the language.
+    alphabet = st.characters(
+        blacklist_categories=("Cs", "Cc"), blacklist_characters="\x85\u2028\u2029"
+    )
+    return st.one_of(st.text(alphabet, max_size=12), st.sampled_from(['a"b', "a\\b", "x\ny\tz", "'"]))
+
+
+def _regexes() -> Strategy[ast.RegexLiteral]:
+    atoms = st.sampled_from(["a", "b", "Z", "0", ".", "\\d", "\\w", "[a-z]", "/", "\\/", " ", "é"])
+    quantifiers = st.sampled_from(["", "", "*", "+", "?", "{2}"])
+    pieces = st.lists(st.tuples(atoms, quantifiers).map("".join), min_size=1, max_size=4)
+    patterns = st.tuples(st.sampled_from(["", "^"]), pieces.map("".join)).map("".join)
+    flags = st.sets(st.sampled_from("ims")).map(lambda s: "".join(sorted(s)))
+    return st.builds(ast.RegexLiteral, patterns, flags)
+
+
+def durations() -> Strategy[ast.DurationLiteral]:
+    """`2 hours`, `1.5 days`, `1 weekend day`: non-negative amounts, any unit."""
+    amounts: Strategy[int | decimal.Decimal] = st.one_of(
+        st.integers(0, 1000), st.decimals(min_value=0, max_value=100, places=1)
+    )
+    return st.builds(ast.DurationLiteral, amounts, st.sampled_from(list(ast.DurationUnit)))
+
+
+def scalar_literals() -> Strategy[ast.Expr]:
+    """Single-token literals (no sign, no collection)."""
+    return st.one_of(
+        st.just(ast.NullLiteral()),
+        st.builds(ast.BooleanLiteral, st.booleans()),
+        st.builds(ast.IntegerLiteral, st.integers(0, _INT64_MAX)),
+        st.builds(ast.DecimalLiteral, _decimals()),
+        st.builds(
+            ast.FloatLiteral,
+            st.floats(min_value=0, allow_nan=False, allow_infinity=False, allow_subnormal=False),
+        ),
+        st.builds(ast.StringLiteral, _strings()),
+        _regexes(),
+        durations(),
+    )
+
+
+def literals() -> Strategy[ast.Expr]:
+    """What `is LITERAL` accepts: scalars, signed numbers, percentages, and list/map
+    literals of literals (`ast.is_literal` holds for every draw)."""
+    numbers = st.one_of(
+        st.builds(ast.IntegerLiteral, st.integers(0, 1000)),
+        st.builds(ast.DecimalLiteral, _decimals()),
+    )
+    signed = st.builds(ast.Unary, st.sampled_from([ast.UnaryOp.NEG, ast.UnaryOp.POS]), numbers)
+    percent = st.builds(lambda n: ast.Unary(ast.UnaryOp.PERCENT, n), numbers)
+    base = st.one_of(scalar_literals(), signed, percent)
+    return st.recursive(
+        base,
+        lambda inner: st.one_of(
+            st.builds(ast.ListLiteral, st.lists(inner, max_size=3).map(tuple)),
+            st.builds(
+                ast.MapLiteral,
+                st.lists(st.builds(ast.MapEntry, inner, inner), max_size=3).map(tuple),
+            ),
+        ),
+        max_leaves=4,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Combinators: one kind of node from a strategy of children
+# --------------------------------------------------------------------------------------
+
+
+def binaries_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
+    return st.builds(ast.Binary, st.sampled_from(list(ast.BinaryOp)), children, children)
+
+
+def unaries_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
+    return st.builds(ast.Unary, st.sampled_from(list(ast.UnaryOp)), children)
+
+
+def comparisons_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
+    """`a < b` and chains of two, `a < b <= c`."""
+    ops = st.sampled_from(list(ast.CompareOp))
+    return st.integers(1, 2).flatmap(
+        lambda n: st.builds(
+            ast.Comparison,
+            st.lists(children, min_size=n + 1, max_size=n + 1).map(tuple),
+            st.lists(ops, min_size=n, max_size=n).map(tuple),
+        )
+    )
+
+
+def conditionals_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
+    return st.builds(ast.Conditional, children, children, st.none() | children)
+
+
+_ONE_ARG = [
+    ast.TestOp.GREATER, ast.TestOp.GREATER_EQUAL, ast.TestOp.LESS, ast.TestOp.LESS_EQUAL,
+    ast.TestOp.BEFORE, ast.TestOp.AFTER, ast.TestOp.AT_TIME, ast.TestOp.STARTS_WITH,
+    ast.TestOp.ENDS_WITH, ast.TestOp.MATCHES, ast.TestOp.LIKE, ast.TestOp.CONTAINS,
+    ast.TestOp.IN, ast.TestOp.CONTAINS_ALL, ast.TestOp.CONTAINS_EITHER,
+]  # fmt: skip
+
+
+def tests_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
+    """Every natural-language test, with its arity, negation and (for equality) mode.
+
+    `contains none of` is drawn only positive: its negation has no surface form of its own
+    (`does not contain either` is the negated `contains either`).
+    """
+    negated = st.booleans()
+    user, session = ast.Variable("user"), ast.Variable("session")
+    return st.one_of(
+        st.builds(
+            lambda s, a, n, m: ast.Test(ast.TestOp.EQUAL, s, (a,), n, m),
+            children, children | literals(), negated,
+            st.none() | st.sampled_from(list(ast.CompareMode)),
+        ),
+        st.builds(
+            lambda op, s, a, n: ast.Test(op, s, (a,), n),
+            st.sampled_from(_ONE_ARG), children, children, negated,
+        ),
+        st.builds(
+            lambda s, a, b, n: ast.Test(ast.TestOp.BETWEEN, s, (a, b), n),
+            children, children, children, negated,
+        ),
+        st.builds(
+            lambda s: ast.Test(ast.TestOp.CONTAINS_NONE, s[0], (s[1],)),
+            st.tuples(children, children),
+        ),
+        st.builds(
+            lambda op, s, n: ast.Test(op, s, (), n),
+            st.sampled_from([ast.TestOp.DEFINED, ast.TestOp.EMPTY]), children, negated,
+        ),
+        st.builds(
+            lambda op, n: ast.Test(op, user, (), n),
+            st.sampled_from(
+                [ast.TestOp.ANONYMOUS, ast.TestOp.IDENTIFIED, ast.TestOp.RETURNING]
+            ),
+            negated,
+        ),
+        st.builds(lambda n: ast.Test(ast.TestOp.STARTING, session, (), n), negated),
+    )  # fmt: skip
+
+
+def quantifiers_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
+    """`every|some|no X in C [indexed by I] satisfies ...` and the counted forms."""
+    index = st.none() | identifiers()
+    simple = st.builds(
+        lambda kind, item, coll, cond, idx: ast.Quantifier(kind, item, coll, cond, idx),
+        st.sampled_from([ast.QuantifierKind.EVERY, ast.QuantifierKind.SOME, ast.QuantifierKind.NO]),
+        identifiers(), children, children, index,
+    )  # fmt: skip
+    counted = st.builds(
+        lambda kind, n, distinct, item, coll, cond, idx: ast.Quantifier(
+            kind, item, coll, cond, idx, ast.IntegerLiteral(n), distinct
+        ),
+        st.sampled_from(
+            [ast.QuantifierKind.AT_LEAST, ast.QuantifierKind.AT_MOST, ast.QuantifierKind.EXACTLY]
+        ),
+        st.integers(0, 20), st.booleans(), identifiers(), children, children, index,
+    )  # fmt: skip
+    return (simple | counted).filter(lambda q: q.index != q.item)
+
+
+def macros_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
+    return st.one_of(
+        st.builds(ast.Macro, st.sampled_from(list(ast.MacroOp)), children),
+        st.builds(ast.ThisPeriod, st.sampled_from(list(ast.Period))),
+        st.builds(ast.UnitsBetween, st.sampled_from(list(ast.CountUnit)), children, children),
+    )
+
+
+def modifiers_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
+    """`as TYPE`, `at TIME`, `in STYLE case`, `rounded ...`, `without duplicates`, `sorted ...`."""
+    times = st.one_of(
+        st.builds(ast.StringLiteral, st.sampled_from(["12:00", "08:30:15"])),
+        st.builds(ast.IntegerLiteral, st.integers(0, 23)),
+    )
+    scale = st.none() | st.builds(ast.IntegerLiteral, st.integers(0, 6))
+    return st.one_of(
+        st.builds(ast.Cast, children, st.sampled_from(list(ast.CastType))),
+        st.builds(ast.AtTime, children, times),
+        st.builds(ast.ChangeCase, children, st.sampled_from(list(ast.CaseStyle))),
+        st.builds(ast.Round, children, st.sampled_from(list(ast.RoundingMode)), scale),
+        st.builds(ast.WithoutDuplicates, children),
+        st.builds(
+            ast.Sort,
+            children,
+            st.sampled_from(list(ast.SortDirection)),
+            st.sampled_from(list(ast.SortOrder)),
+        ),
+    )
+
+
+def accessors_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
+    return st.one_of(
+        st.builds(ast.Attribute, children, identifiers()),
+        st.builds(ast.Index, children, children),
+        st.builds(ast.Call, identifiers(), st.lists(children, max_size=3).map(tuple)),
+    )
+
+
+def collections_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
+    return st.one_of(
+        st.builds(ast.ListLiteral, st.lists(children, max_size=3).map(tuple)),
+        st.builds(
+            ast.MapLiteral,
+            st.lists(st.builds(ast.MapEntry, children, children), max_size=3).map(tuple),
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Event expressions
+# --------------------------------------------------------------------------------------
+
+
+def criteria(values: Strategy[ast.Expr] | None = None) -> Strategy[ast.Criteria]:
+    """One criterion or an `and`/`or` group; groups alternate joins (a group never holds a
+    group with its own join, which would be the same criteria written without parentheses)."""
+    values = values if values is not None else scalar_literals()
+    path = st.lists(identifiers(), min_size=1, max_size=2).map(tuple)
+    single: Strategy[ast.Criteria] = st.builds(
+        ast.Criterion, path, st.sampled_from(list(ast.CriterionOp)), values
+    )
+
+    def group(join: ast.CriteriaJoin, depth: int) -> Strategy[ast.Criteria]:
+        other = ast.CriteriaJoin.OR if join is ast.CriteriaJoin.AND else ast.CriteriaJoin.AND
+        item = single if depth == 0 else single | group(other, depth - 1)
+        items = st.lists(item, min_size=2, max_size=3).map(tuple)
+        return st.builds(ast.CriteriaGroup, st.just(join), items)
+
+    return single | group(ast.CriteriaJoin.AND, 1) | group(ast.CriteriaJoin.OR, 1)
+
+
+def event_tests(values: Strategy[ast.Expr] | None = None) -> Strategy[ast.EventTest]:
+    """`user has [not] <phrase> [argument] [with criteria] [count] [window]`."""
+    values = values if values is not None else scalar_literals()
+    strings = st.builds(ast.StringLiteral, st.sampled_from(["signup", "product-rated", "x y"]))
+    topics = strings | st.builds(
+        ast.ListLiteral, st.lists(strings, min_size=1, max_size=3).map(tuple)
+    )
+    count = st.none() | st.builds(
+        ast.EventCount,
+        st.sampled_from(list(ast.CountOp)),
+        st.builds(ast.IntegerLiteral, st.integers(0, 10)),
+    )
+    windows = st.none() | st.one_of(
+        st.builds(
+            ast.EventWindow,
+            st.sampled_from([k for k in ast.WindowKind if k is not ast.WindowKind.IN_LAST]),
+        ),
+        st.builds(ast.EventWindow, st.just(ast.WindowKind.IN_LAST), durations()),
+    )
+    crit = st.none() | criteria(values)
+
+    def build(kind: ast.EventKind) -> Strategy[ast.EventTest]:
+        argument: Strategy[ast.Expr | None] = st.none()
+        determiner: Strategy[ast.TopicDeterminer | None] = st.none()
+        if kind is ast.EventKind.INTEREST_SHOWN:
+            argument = topics
+            determiner = st.sampled_from(list(ast.TopicDeterminer))
+        elif kind in (ast.EventKind.EVENT_OCCURRED, ast.EventKind.GOAL_COMPLETED):
+            argument = strings
+        return st.builds(
+            ast.EventTest, st.just(kind), st.booleans(), argument, determiner, crit, count,
+            windows,
+        )  # fmt: skip
+
+    return st.sampled_from(list(ast.EventKind)).flatmap(build)
+
+
+# --------------------------------------------------------------------------------------
+# Whole expressions
+# --------------------------------------------------------------------------------------
+
+
+def lets_of(
+    bodies: Strategy[ast.Expr], values: Strategy[ast.Expr]
+) -> Strategy[ast.Expr]:
+    """`let a = ...; let f = (x, y) => ...; body`: 1-3 bindings, values or functions."""
+    params = st.lists(identifiers(), max_size=3, unique_by=str.lower).map(tuple)
+    functions = st.builds(ast.Lambda, params, values)
+    binding = st.builds(ast.Binding, identifiers(), values | functions)
+    return st.builds(ast.Let, st.lists(binding, min_size=1, max_size=3).map(tuple), bodies)
+
+
+_COMBINATORS: tuple[Callable[[Strategy[ast.Expr]], Strategy[ast.Expr]], ...] = (
+    binaries_of,
+    unaries_of,
+    comparisons_of,
+    conditionals_of,
+    tests_of,
+    quantifiers_of,
+    macros_of,
+    modifiers_of,
+    accessors_of,
+    collections_of,
+)
+
+
+def leaves() -> Strategy[ast.Expr]:
+    """Expressions without sub-expressions (event tests count as leaves)."""
+    return st.one_of(scalar_literals(), variables(), event_tests(), st.builds(
+        ast.ThisPeriod, st.sampled_from(list(ast.Period))
+    ))  # fmt: skip
+
+
+def nested_expressions(max_depth: int = 3) -> Strategy[ast.Expr]:
+    """Expressions of every kind except `let`, at most `max_depth` nodes deep."""
+    strategy = leaves()
+    for _ in range(max_depth):
+        children = strategy
+        strategy = st.one_of(leaves(), *(combine(children) for combine in _COMBINATORS))
+    return strategy
+
+
+def expressions(max_depth: int = 3) -> Strategy[ast.Expr]:
+    """Whole queries: any expression, sometimes under a `let` block."""
+    inner = nested_expressions(max_depth)
+    return inner | lets_of(inner, nested_expressions(max(0, max_depth - 1)))
