@@ -1,0 +1,55 @@
+"""'Did you mean' candidates for mistyped names (shared by the schema loader and the checker)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(name: str, candidates: Iterable[str], *, limit: int = 3) -> list[str]:
+    """Up to `limit` candidates close to `name`, best first, compared case-insensitively.
+
+    Besides edit similarity, a candidate that starts with the name (`int` → `integer`) or that
+    the name starts with counts as close, since both are common typing slips.
+    """
+    folded: dict[str, str] = {}
+    for candidate in candidates:
+        folded.setdefault(candidate.casefold(), candidate)
+    key = name.casefold()
+    if not key or not folded:
+        return []
+    scored: list[tuple[float, str]] = []
+    for low, original in folded.items():
+        if low == key:
+            continue
+        ratio = difflib.SequenceMatcher(None, key, low).ratio()
+        if len(key) >= 3 and (low.startswith(key) or key.startswith(low)) and len(low) >= 3:
+            ratio = max(ratio, 0.8)
+        if _one_transposition(key, low):
+            ratio = max(ratio, 0.9)
+        if ratio >= 0.7:
+            scored.append((ratio, original))
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    return [original for _, original in scored[:limit]]
+
+
+def _one_transposition(a: str, b: str) -> bool:
+    if len(a) != len(b) or len(a) < 2:
+        return False
+    diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return (
+        len(diffs) == 2
+        and diffs[1] == diffs[0] + 1
+        and a[diffs[0]] == b[diffs[1]]
+        and a[diffs[1]] == b[diffs[0]]
+    )
+
+
+def help_for(suggestions: list[str], *, quote: str = "`") -> str | None:
+    """`did you mean `x`?` / `did you mean `x` or `y`?`, or None."""
+    if not suggestions:
+        return None
+    quoted = [f"{quote}{s}{quote}" for s in suggestions]
+    if len(quoted) == 1:
+        return f"did you mean {quoted[0]}?"
+    return "did you mean " + ", ".join(quoted[:-1]) + f" or {quoted[-1]}?"
