@@ -407,16 +407,23 @@ class _Printer:
 
     # -- names, accessors, calls, functions -----------------------------------------------
 
+    def _accessor_target(self, node: ast.Expr) -> str:
+        text = self.expr(node, Level.ACCESSOR, tail=False)
+        if isinstance(node, ast.DurationLiteral | ast.ThisPeriod):
+            # Several words: `(2 days)'s ...` keeps the accessor off the unit word.
+            return f"({text})"
+        return text
+
     def _attribute(self, node: ast.Attribute, tail: bool) -> tuple[str, int, bool]:
-        target = self.expr(node.target, Level.ACCESSOR, tail=False)
+        target = self._accessor_target(node.target)
         if not is_identifier(node.name):
             # Not writable after `'s`; the bracket form reads the same key.
             return f"{target}[{format_string(node.name)}]", Level.ACCESSOR, False
-        owner = "'" if target.endswith(("s", "S")) and target[-1:].isalpha() else "'s"
+        owner = "'" if target.endswith("s") else "'s"
         return f"{target}{owner} {node.name}", Level.ACCESSOR, False
 
     def _index(self, node: ast.Index, tail: bool) -> tuple[str, int, bool]:
-        target = self.expr(node.target, Level.ACCESSOR, tail=False)
+        target = self._accessor_target(node.target)
         if isinstance(node.target, ast.Attribute) and not target.startswith("("):
             # `user's tags[0]` would read `[0]` as part of the name after `'s`.
             target = f"({target})"
