@@ -1,0 +1,79 @@
+"""docs/language.md: every `segmentql` example parses, formats idempotently, and its
+canonical form parses back to the same AST; the page covers what it promises."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from segmentql.syntax import ast
+from segmentql.syntax.formatter import format_ast, format_query
+from segmentql.syntax.parser import parse
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "language.md"
+TEXT = DOC.read_text(encoding="utf-8")
+BLOCK = re.compile(r"^```segmentql\n(.*?)^```", re.MULTILINE | re.DOTALL)
+EXAMPLES = [m.group(1) for m in BLOCK.finditer(TEXT)]
+
+
+def _line_of(example: str) -> int:
+    return TEXT[: TEXT.index(example)].count("\n") + 1
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[f"line{_line_of(e)}" for e in EXAMPLES])
+def test_example_parses_and_formats_stably(example: str) -> None:
+    tree = parse(example)
+    canonical = format_ast(tree)
+    assert parse(canonical) == tree
+    assert format_query(canonical) == canonical
+
+
+def test_there_are_examples_for_every_section() -> None:
+    sections = re.split(r"^## ", TEXT, flags=re.MULTILINE)[1:]
+    without = [
+        s.splitlines()[0]
+        for s in sections
+        if "```segmentql" not in s and not s.startswith(("12.", "14.", "Contents"))
+    ]
+    assert without == []
+
+
+def _kinds(example: str) -> set[str]:
+    return {type(n).__name__ for n in parse(example).walk()}
+
+
+def test_examples_cover_every_node_type() -> None:
+    seen: set[str] = set()
+    for example in EXAMPLES:
+        seen |= _kinds(example)
+    every = {
+        name
+        for name, cls in vars(ast).items()
+        if isinstance(cls, type) and issubclass(cls, ast.Node) and cls is not ast.Node
+    }
+    # Criteria nodes, bindings and map entries are parts of the nodes that hold them.
+    assert every - seen == set()
+
+
+def test_examples_cover_every_test_and_event_phrase() -> None:
+    tests: set[ast.TestOp] = set()
+    events: set[ast.EventKind] = set()
+    for example in EXAMPLES:
+        for node in parse(example).walk():
+            if isinstance(node, ast.Test):
+                tests.add(node.op)
+            if isinstance(node, ast.EventTest):
+                events.add(node.event)
+    assert set(ast.TestOp) - tests == set()
+    # Phrases without a block of their own are in the phrase table with an example each.
+    table_examples = re.findall(r"\| `(user has [^`]+)` \|$", TEXT, flags=re.MULTILINE)
+    for example in table_examples:
+        events |= {n.event for n in parse(example).walk() if isinstance(n, ast.EventTest)}
+    assert set(ast.EventKind) - events == set()
+
+
+def test_reserved_words_are_listed() -> None:
+    assert "RESERVED-WORDS-PLACEHOLDER" not in TEXT
+    assert "Decision:" in TEXT
