@@ -1,0 +1,87 @@
+"""Lossless JSON encoding of profiles and group traits, for the SQLite store."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pyrsistent import PMap, pmap, pvector
+
+from segmentql.state.model import Profile, Session, TrackedEvent
+from segmentql.state.values import freeze, thaw
+
+
+def encode_profile(profile: Profile) -> str:
+    session = profile.session
+    data = {
+        "key": profile.key,
+        "user_id": profile.user_id,
+        "attributes": thaw(profile.attributes),
+        "anonymous_ids": list(profile.anonymous_ids),
+        "aliases": list(profile.aliases),
+        "stats": dict(profile.stats),
+        "events": [
+            [e.seq, e.type, e.timestamp, e.session_id, thaw(e.properties)] for e in profile.events
+        ],
+        "session": None
+        if session is None
+        else {
+            "id": session.id,
+            "start": session.start.isoformat(),
+            "last_activity": session.last_activity.isoformat(),
+            "pageviews": session.pageviews,
+            "orders": session.orders,
+            "landing_page": session.landing_page,
+            "referrer": session.referrer,
+            "custom": thaw(session.custom),
+            "ended": session.ended,
+        },
+        "groups": list(profile.groups),
+        "merges": profile.merges,
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def decode_profile(text: str) -> Profile:
+    data: dict[str, Any] = json.loads(text)
+    raw_session = data["session"]
+    session = None
+    if raw_session is not None:
+        session = Session(
+            id=raw_session["id"],
+            start=datetime.fromisoformat(raw_session["start"]),
+            last_activity=datetime.fromisoformat(raw_session["last_activity"]),
+            pageviews=raw_session["pageviews"],
+            orders=raw_session["orders"],
+            landing_page=raw_session["landing_page"],
+            referrer=raw_session["referrer"],
+            custom=freeze(raw_session["custom"]),
+            ended=raw_session["ended"],
+        )
+    return Profile(
+        key=data["key"],
+        user_id=data["user_id"],
+        attributes=freeze(data["attributes"]),
+        anonymous_ids=pvector(data["anonymous_ids"]),
+        aliases=pvector(data["aliases"]),
+        stats=pmap(data["stats"]),
+        events=pvector(
+            TrackedEvent(seq, kind, stamp, sid, freeze(props))
+            for seq, kind, stamp, sid, props in data["events"]
+        ),
+        session=session,
+        groups=pvector(data["groups"]),
+        merges=data["merges"],
+    )
+
+
+def encode_traits(traits: PMap) -> str:
+    return json.dumps(thaw(traits), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def decode_traits(text: str) -> PMap:
+    value = freeze(json.loads(text))
+    if not isinstance(value, PMap):
+        raise ValueError("group traits are not a map")
+    return value

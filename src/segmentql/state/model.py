@@ -1,0 +1,137 @@
+"""The immutable state: profiles, sessions, tracked events, identifiers, groups.
+
+Records are frozen dataclasses; collections are pyrsistent (`PMap`, `PVector`, `PSet`), so
+applying an event builds a new `State` that shares everything it did not change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pyrsistent import PMap, PSet, PVector, pmap, pset, pvector
+
+#: Standard user attributes (spec §3), canonical spelling by case-folded name.
+STANDARD_USER_ATTRIBUTES: dict[str, str] = {
+    name.casefold(): name
+    for name in (
+        "firstName",
+        "lastName",
+        "name",
+        "birthDate",
+        "age",
+        "gender",
+        "email",
+        "alternateEmail",
+        "phone",
+        "alternatePhone",
+        "address",
+        "avatar",
+        "company",
+        "companyUrl",
+        "jobTitle",
+        "interests",
+        "activities",
+    )
+}
+
+#: User attributes managed by the store (identify and tracking), never patched.
+READ_ONLY_USER_ATTRIBUTES = frozenset({"id", "stats"})
+
+#: Session attributes managed by the store; a patch of any other name (even `landingPage`)
+#: writes a custom session attribute, which shadows the predefined one.
+READ_ONLY_SESSION_ATTRIBUTES = frozenset({"id"})
+
+#: Tracked event types that count in the stats.
+PAGEVIEW_EVENT = "pageOpened"
+ORDER_EVENT = "orderPlaced"
+
+EMPTY_STATS: PMap = pmap({"sessions": 0, "pageviews": 0, "orders": 0})
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedEvent:
+    """One tracked event of a profile; `seq` is its arrival number across the store."""
+
+    seq: int
+    type: str
+    timestamp: str  # ISO-8601, as snapshots show it
+    session_id: str | None
+    properties: PMap
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A visit: started at `start`, last active at `last_activity`."""
+
+    id: str
+    start: datetime
+    last_activity: datetime
+    pageviews: int = 0
+    orders: int = 0
+    landing_page: str | None = None
+    referrer: str | None = None
+    custom: PMap = field(default_factory=pmap)
+    ended: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A person: anonymous (`user_id` None) or identified."""
+
+    key: str
+    user_id: str | None = None
+    attributes: PMap = field(default_factory=lambda: pmap({"custom": pmap()}))
+    anonymous_ids: PVector = field(default_factory=pvector)
+    aliases: PVector = field(default_factory=pvector)
+    stats: PMap = EMPTY_STATS
+    events: PVector = field(default_factory=pvector)
+    session: Session | None = None
+    groups: PVector = field(default_factory=pvector)
+    merges: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """Everything the store knows. `counter` numbers new profiles, sessions and events."""
+
+    profiles: PMap = field(default_factory=pmap)
+    devices: PMap = field(default_factory=pmap)
+    users: PMap = field(default_factory=pmap)
+    groups: PMap = field(default_factory=pmap)
+    messages: PSet = field(default_factory=pset)
+    suppressed: PSet = field(default_factory=pset)
+    counter: int = 0
+
+
+@dataclass
+class Journal:
+    """Keys an apply touched, so a durable store writes only those rows."""
+
+    profiles: set[str] = field(default_factory=set)
+    devices: set[str] = field(default_factory=set)
+    users: set[str] = field(default_factory=set)
+    groups: set[str] = field(default_factory=set)
+    messages: set[bytes] = field(default_factory=set)
+    suppressed: set[bytes] = field(default_factory=set)
+    deleted_user: bool = False
+
+    def merge(self, other: Journal) -> None:
+        self.profiles |= other.profiles
+        self.devices |= other.devices
+        self.users |= other.users
+        self.groups |= other.groups
+        self.messages |= other.messages
+        self.suppressed |= other.suppressed
+        self.deleted_user = self.deleted_user or other.deleted_user
+
+
+def describe_state(state: State) -> dict[str, Any]:
+    """Counts for humans (`repr` of a store)."""
+    return {
+        "profiles": len(state.profiles),
+        "devices": len(state.devices),
+        "users": len(state.users),
+        "groups": len(state.groups),
+    }

@@ -1,0 +1,157 @@
+"""Snapshots: the immutable mapping of variables a query reads.
+
+Representation (chosen for read speed): a `Snapshot` is a read-only `Mapping` whose values are
+**fresh plain `dict`/`list` objects** built from the frozen state when the snapshot is taken.
+The evaluator therefore takes its plain-dict fast path on everything below the top level, and
+nothing a caller does to those objects can reach the store's state (they are never shared).
+Request-time variables (`page`, `location`, ...) are included as given, not copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from pyrsistent import PMap
+
+from segmentql.state.model import Profile, Session
+from segmentql.state.policy import StatePolicy
+from segmentql.state.values import thaw
+
+REQUEST_VARIABLES = ("page", "location", "device", "browser", "campaign", "cart", "context")
+
+
+class Snapshot(Mapping[str, Any]):
+    """Variables for `Query.matches`: `user`, `session`, `account`, `events` and any
+    request-time variables given when it was taken."""
+
+    __slots__ = ("_variables",)
+
+    def __init__(self, variables: dict[str, Any]) -> None:
+        self._variables = variables
+
+    def __getitem__(self, name: str) -> Any:
+        return self._variables[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._variables)
+
+    def __len__(self) -> int:
+        return len(self._variables)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._variables
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._variables.get(name, default)
+
+    def __repr__(self) -> str:
+        return f"Snapshot({self._variables!r})"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready copy: datetimes as ISO-8601 strings, durations as ISO-8601 `PT…S`."""
+        return _jsonable(self._variables)  # type: ignore[no-any-return]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+        text = f"{seconds:.6f}".rstrip("0").rstrip(".")
+        return f"PT{text}S"
+    return value
+
+
+def empty_stats() -> dict[str, int]:
+    return {"sessions": 0, "pageviews": 0, "orders": 0}
+
+
+def user_variable(profile: Profile | None, user_id: str | None) -> dict[str, Any]:
+    if profile is None:
+        user: dict[str, Any] = {"custom": {}, "stats": empty_stats()}
+        if user_id is not None:
+            user["id"] = user_id
+        return user
+    user = thaw(profile.attributes)
+    if "custom" not in user:
+        user["custom"] = {}
+    user["stats"] = dict(profile.stats)
+    if profile.user_id is not None:
+        user["id"] = profile.user_id
+    return user
+
+
+def session_variable(
+    session: Session | None, policy: StatePolicy, now: datetime | None
+) -> dict[str, Any]:
+    if session is None or session.ended or (now is not None and _expired(session, policy, now)):
+        return {"custom": {}, "stats": {"pageviews": 0, "orders": 0}}
+    return {
+        "id": session.id,
+        "start": session.start,
+        "end": session.last_activity,
+        "duration": session.last_activity - session.start,
+        "landingPage": session.landing_page,
+        "referrer": session.referrer,
+        "stats": {"pageviews": session.pageviews, "orders": session.orders},
+        "custom": thaw(session.custom),
+    }
+
+
+def _expired(session: Session, policy: StatePolicy, now: datetime) -> bool:
+    if now - session.last_activity >= policy.session_timeout:
+        return True
+    return policy.session_max_length is not None and now - session.start >= (
+        policy.session_max_length
+    )
+
+
+def events_variable(profile: Profile | None) -> list[dict[str, Any]]:
+    if profile is None:
+        return []
+    return [
+        {
+            "type": event.type,
+            "timestamp": event.timestamp,
+            "sessionId": event.session_id,
+            "properties": thaw(event.properties),
+        }
+        for event in profile.events
+    ]
+
+
+def account_variable(profile: Profile | None, groups: PMap) -> dict[str, Any]:
+    if profile is None or not profile.groups:
+        return {}
+    group_id = profile.groups[-1]
+    account = thaw(groups.get(group_id)) or {}
+    account["id"] = group_id
+    return account  # type: ignore[no-any-return]
+
+
+def build_snapshot(
+    profile: Profile | None,
+    groups: PMap,
+    policy: StatePolicy,
+    *,
+    user_id: str | None,
+    now: datetime | None,
+    request: Mapping[str, Any],
+) -> Snapshot:
+    variables: dict[str, Any] = {
+        "user": user_variable(profile, user_id),
+        "session": session_variable(profile.session if profile else None, policy, now),
+        "account": account_variable(profile, groups),
+        "events": events_variable(profile),
+    }
+    for name in REQUEST_VARIABLES:
+        value = request.get(name)
+        if value is not None:
+            variables[name] = value
+    return Snapshot(variables)
