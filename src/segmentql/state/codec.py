@@ -76,11 +76,11 @@ def decode_profile(text: str) -> Profile:
     )
 
 
-def encode_traits(traits: PMap) -> str:
+def encode_traits(traits: PMap[str, Any]) -> str:
     return json.dumps(thaw(traits), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def decode_traits(text: str) -> PMap:
+def decode_traits(text: str) -> PMap[str, Any]:
     value = freeze(json.loads(text))
     if not isinstance(value, PMap):
         raise ValueError("group traits are not a map")

@@ -146,10 +146,10 @@ class _Work:
     def __init__(self, engine: Engine, state: State) -> None:
         self.policy = engine.policy
         self.schema = engine.schema
-        self.profiles: PMap = state.profiles
-        self.devices: PMap = state.devices
-        self.users: PMap = state.users
-        self.groups: PMap = state.groups
+        self.profiles: PMap[str, Any] = state.profiles
+        self.devices: PMap[str, Any] = state.devices
+        self.users: PMap[str, Any] = state.users
+        self.groups: PMap[str, Any] = state.groups
         self.messages = state.messages
         self.suppressed = state.suppressed
         self.counter = state.counter
@@ -326,13 +326,13 @@ class _Work:
         return replace(profile, session=replace(profile.session, ended=True))
 
     def record(
-        self, profile: Profile, event_type: str, at: datetime, properties: PMap
+        self, profile: Profile, event_type: str, at: datetime, properties: PMap[str, Any]
     ) -> Profile:
         """`profile` with a tracked event appended (oldest dropped beyond the limit)."""
         self.counter += 1
         session_id = profile.session.id if profile.session is not None else None
         tracked = TrackedEvent(self.counter, event_type, at.isoformat(), session_id, properties)
-        events: PVector = profile.events.append(tracked)
+        events: PVector[Any] = profile.events.append(tracked)
         limit = self.policy.max_events_per_profile
         if len(events) > limit:
             events = events[len(events) - limit :]
@@ -490,7 +490,7 @@ class _Work:
         if problem:
             raise InvalidEventError(problem)
         profile = self.touch(self.resolve(event), at)
-        traits: PMap = self.groups.get(event.group_id, pmap())
+        traits: PMap[str, Any] = self.groups.get(event.group_id, pmap())
         for name, value in event.traits.items():
             traits = traits.set(find_key(traits, name) or name, freeze(value))
         self.groups = self.groups.set(event.group_id, traits)
@@ -509,9 +509,9 @@ class _Work:
         self.check_id("user id", event.into_user_id)
         source_key = self.users.get(event.from_user_id)
         target_key = self.users.get(event.into_user_id)
-        for user_id, key in ((event.from_user_id, source_key), (event.into_user_id, target_key)):
-            if key is None:
-                raise MergeRefusedError(f"unknown user {user_id!r}")
+        if source_key is None or target_key is None:
+            unknown = event.from_user_id if source_key is None else event.into_user_id
+            raise MergeRefusedError(f"unknown user {unknown!r}")
         if source_key == target_key:
             self.notice("already-merged", "both ids are already the same profile")
             return
@@ -611,7 +611,7 @@ class _Work:
     def patch_user(
         self, profile: Profile, steps: Sequence[tuple[str, str, Any]], *, traits: bool = False
     ) -> Profile:
-        attributes: PMap = profile.attributes
+        attributes: PMap[str, Any] = profile.attributes
         for index, (op, path, value) in enumerate(steps):
             try:
                 segments: tuple[Segment, ...] = (path,) if traits else parse_path(path)
@@ -622,20 +622,20 @@ class _Work:
 
     def _user_operation(
         self,
-        attributes: PMap,
+        attributes: PMap[str, Any],
         segments: tuple[Segment, ...],
         op: str,
         value: Any,
         index: int,
         path: str,
-    ) -> PMap:
+    ) -> PMap[str, Any]:
         first = str(segments[0])
         folded = first.casefold()
         if folded in READ_ONLY_USER_ATTRIBUTES:
             raise OperationFailed(
                 f"user's {first} is managed by the store (identify and tracking), not patched"
             )
-        custom: PMap = attributes.get("custom", pmap())
+        custom: PMap[str, Any] = attributes.get("custom", pmap())
         if folded == "custom":
             if len(segments) == 1:
                 custom = self._whole_custom(custom, op, value)
@@ -657,7 +657,7 @@ class _Work:
     def patch_session(self, profile: Profile, steps: Sequence[tuple[str, str, Any]]) -> Profile:
         session = profile.session
         assert session is not None
-        custom: PMap = session.custom
+        custom: PMap[str, Any] = session.custom
         for index, (op, path, value) in enumerate(steps):
             try:
                 segments = parse_path(path)
@@ -678,7 +678,7 @@ class _Work:
         return replace(profile, session=replace(session, custom=custom))
 
     @staticmethod
-    def _operate(container: PMap, segments: tuple[Segment, ...], op: str, value: Any) -> PMap:
+    def _operate(container: PMap[str, Any], segments: tuple[Segment, ...], op: str, value: Any) -> PMap[str, Any]:
         """`op` applied at `segments` inside the frozen map `container`."""
         first = segments[0]
         if isinstance(first, int):
@@ -691,7 +691,7 @@ class _Work:
         return container.discard(key)
 
     @staticmethod
-    def _whole_custom(custom: PMap, op: str, value: Any) -> PMap:
+    def _whole_custom(custom: PMap[str, Any], op: str, value: Any) -> PMap[str, Any]:
         holder: dict[str, Any] = {"custom": thaw(custom)}
         apply_operation(holder, ("custom",), op, value)
         result = holder.get("custom", {})
@@ -702,7 +702,7 @@ class _Work:
         return freeze(result)  # type: ignore[no-any-return]
 
     def _check_limits(
-        self, custom: PMap, index: int, op: str, path: str, variable: str, where: tuple[str, ...]
+        self, custom: PMap[str, Any], index: int, op: str, path: str, variable: str, where: tuple[str, ...]
     ) -> None:
         if len(custom) > self.policy.max_custom_attributes:
             raise OperationFailed(
@@ -712,7 +712,7 @@ class _Work:
 
     def _check_value(
         self,
-        container: PMap,
+        container: PMap[str, Any],
         name: str,
         index: int,
         op: str,
@@ -747,8 +747,8 @@ def _reason(exc: OperationFailed, traits: bool) -> str:
 
 
 def _merge_maps(
-    winner_base: PMap, other: PMap, other_wins: bool, *, top_level: bool = True
-) -> PMap:
+    winner_base: PMap[str, Any], other: PMap[str, Any], other_wins: bool, *, top_level: bool = True
+) -> PMap[str, Any]:
     """`winner_base` with `other`'s keys filling gaps (absent or null); with `other_wins`,
     `other`'s non-null values replace instead. Keys match case-insensitively."""
     result = winner_base
@@ -773,4 +773,4 @@ def _longest_list(value: Any) -> int:
 
 def iter_profiles(state: State) -> Iterable[Profile]:
     """Every profile of `state` (for tools and tests)."""
-    return state.profiles.values()  # type: ignore[no-any-return]
+    return state.profiles.values()

@@ -47,7 +47,7 @@ READ_ONLY_SESSION_ATTRIBUTES = frozenset({"id"})
 PAGEVIEW_EVENT = "pageOpened"
 ORDER_EVENT = "orderPlaced"
 
-EMPTY_STATS: PMap = pmap({"sessions": 0, "pageviews": 0, "orders": 0})
+EMPTY_STATS: PMap[str, Any] = pmap({"sessions": 0, "pageviews": 0, "orders": 0})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ class TrackedEvent:
     type: str
     timestamp: str  # ISO-8601, as snapshots show it
     session_id: str | None
-    properties: PMap
+    properties: PMap[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,7 @@ class Session:
     orders: int = 0
     landing_page: str | None = None
     referrer: str | None = None
-    custom: PMap = field(default_factory=pmap)
+    custom: PMap[str, Any] = field(default_factory=pmap)
     ended: bool = False
 
 
@@ -82,13 +82,13 @@ class Profile:
 
     key: str
     user_id: str | None = None
-    attributes: PMap = field(default_factory=lambda: pmap({"custom": pmap()}))
-    anonymous_ids: PVector = field(default_factory=pvector)
-    aliases: PVector = field(default_factory=pvector)
-    stats: PMap = EMPTY_STATS
-    events: PVector = field(default_factory=pvector)
+    attributes: PMap[str, Any] = field(default_factory=lambda: pmap({"custom": pmap()}))
+    anonymous_ids: PVector[Any] = field(default_factory=pvector)
+    aliases: PVector[Any] = field(default_factory=pvector)
+    stats: PMap[str, Any] = EMPTY_STATS
+    events: PVector[Any] = field(default_factory=pvector)
     session: Session | None = None
-    groups: PVector = field(default_factory=pvector)
+    groups: PVector[Any] = field(default_factory=pvector)
     merges: int = 0
 
 
@@ -96,12 +96,12 @@ class Profile:
 class State:
     """Everything the store knows. `counter` numbers new profiles, sessions and events."""
 
-    profiles: PMap = field(default_factory=pmap)
-    devices: PMap = field(default_factory=pmap)
-    users: PMap = field(default_factory=pmap)
-    groups: PMap = field(default_factory=pmap)
-    messages: PSet = field(default_factory=pset)
-    suppressed: PSet = field(default_factory=pset)
+    profiles: PMap[str, Any] = field(default_factory=pmap)
+    devices: PMap[str, Any] = field(default_factory=pmap)
+    users: PMap[str, Any] = field(default_factory=pmap)
+    groups: PMap[str, Any] = field(default_factory=pmap)
+    messages: PSet[bytes] = field(default_factory=pset)
+    suppressed: PSet[bytes] = field(default_factory=pset)
     counter: int = 0
 
 

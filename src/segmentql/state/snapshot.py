@@ -126,18 +126,18 @@ def events_variable(profile: Profile | None) -> list[dict[str, Any]]:
     ]
 
 
-def account_variable(profile: Profile | None, groups: PMap) -> dict[str, Any]:
+def account_variable(profile: Profile | None, groups: PMap[str, Any]) -> dict[str, Any]:
     if profile is None or not profile.groups:
         return {}
     group_id = profile.groups[-1]
     account = thaw(groups.get(group_id)) or {}
     account["id"] = group_id
-    return account  # type: ignore[no-any-return]
+    return account
 
 
 def build_snapshot(
     profile: Profile | None,
-    groups: PMap,
+    groups: PMap[str, Any],
     policy: StatePolicy,
     *,
     user_id: str | None,

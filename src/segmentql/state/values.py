@@ -78,10 +78,7 @@ def json_equal(a: object, b: object) -> bool:
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         if len(a) != len(b):
             return False
-        for key, item in a.items():
-            if key not in b or not json_equal(item, b[key]):
-                return False
-        return True
+        return all(key in b and json_equal(item, b[key]) for key, item in a.items())
     if isinstance(a, Sequence) and isinstance(b, Sequence):
         return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
     return False
