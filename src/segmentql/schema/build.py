@@ -24,7 +24,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from segmentql.errors import SchemaError
 from segmentql.schema.document import Document, PathKey
 from segmentql.schema.suggest import did_you_mean, help_for
 from segmentql.schema.types import (

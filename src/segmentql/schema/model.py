@@ -300,7 +300,7 @@ def _merge_attribute(old: AttributeSpec, new: AttributeSpec, raw: Any) -> Attrib
         raw_map = raw if isinstance(raw, Mapping) else {}
         raw_fields = raw_map.get("fields") if isinstance(raw_map.get("fields"), Mapping) else None
         fields = _merge_fields(old.type.fields, list(new.type.fields), raw_fields)
-        is_open = raw_map["open"] if "open" in raw_map else old.type.open
+        is_open = raw_map.get("open", old.type.open)
         merged_type = old.type.model_copy(
             update={"fields": tuple(fields), "open": bool(is_open),
                     "iterate": new.type.iterate or old.type.iterate}
