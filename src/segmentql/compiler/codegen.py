@@ -1,0 +1,825 @@
+"""From the AST to Python source: one function per entry point, compiled once.
+
+Like jinja's CodeGenerator, the generator writes Python text and `compile()`s it; unlike a
+template engine, nothing from the query or the data is ever spliced into that text. Every
+literal, name, regex, span and helper reaches the code through the namespace as `_kN`
+(constants), `_sN` (spans) or a fixed helper name, and locals are numbered (`_tN`, `_lN`),
+so the source depends only on the query's *shape*.
+
+Three renderings of an expression:
+- `value(node)`: its full value (a value or an error value), used by `evaluate`;
+- `true(node)` / `false(node)`: a Python bool, "the value is exactly true" / "the value is
+  false or null", used by `matches` and audience sets. `and`/`or`/`not` distribute over these
+  (`E and false` is false, `true or E` is true, so error absorption needs no bookkeeping),
+  and tests against literals become inline dict/str operations.
+Attribute reads rooted at a context variable and used more than once are hoisted into the
+function prologue; constant subexpressions are folded at compile time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from segmentql.diagnostics import Span
+from segmentql.runtime import helpers
+from segmentql.runtime.errors import ErrorValue
+from segmentql.runtime.events import EventQuery
+from segmentql.runtime.temporal import Duration
+from segmentql.syntax import ast as A
+
+#: Names that are not read from `variables`: the clock and its dates.
+CLOCK_NAMES = frozenset({"now", "today", "yesterday", "tomorrow"})
+TIME_OPS = frozenset({A.TestOp.BEFORE, A.TestOp.AFTER, A.TestOp.AT_TIME})
+TIME_CASTS = frozenset({A.CastType.DATE, A.CastType.DATETIME, A.CastType.TIME})
+
+
+class CodegenError(Exception):
+    """A construct that cannot be compiled (e.g. an unknown function); carries a span."""
+
+    def __init__(self, code: str, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.span = span
+
+
+@dataclass
+class _Scope:
+    names: dict[str, str]
+    kinds: dict[str, str] = field(default_factory=dict)  # local -> "lambda:N" for arity
+
+
+@dataclass
+class Compiled:
+    """Generated source, its namespace and the entry points found in it."""
+
+    source: str
+    namespace: dict[str, Any]
+    uses_time: bool
+    trace_nodes: dict[int, A.Node] = field(default_factory=dict)
+
+    def function(self, name: str) -> Callable[..., Any]:
+        return self.namespace[name]  # type: ignore[no-any-return]
+
+
+class CodeGenerator:
+    """Turns expressions into Python expression text; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        functions: Mapping[str, Any] | None = None,
+        trace: bool = False,
+    ) -> None:
+        self.ns: dict[str, Any] = dict(helpers.NAMESPACE)
+        self._const_ids: dict[tuple[type, Any], str] = {}
+        self._counter = 0
+        self.scopes: list[_Scope] = []
+        self.functions = {k.lower(): v for k, v in (functions or {}).items()}
+        self.trace = trace
+        self.trace_nodes: dict[int, A.Node] = {}
+        self.uses_time = False
+        # Context variables read: lowered name -> (value local, custom local or None)
+        self.variables: dict[str, list[str | None]] = {}
+        self._var_order: list[str] = []
+        # Hoisting: read key -> count (pass 1) and key -> local (pass 2)
+        self.counting = True
+        self.read_counts: dict[tuple[str, ...], int] = {}
+        self.hoisted: dict[tuple[str, ...], str] = {}
+        self._hoist_nodes: dict[tuple[str, ...], A.Attribute] = {}
+
+    # --------------------------------------------------------------------------------------
+    # Namespace and names
+    # --------------------------------------------------------------------------------------
+
+    def fresh(self, prefix: str = "_t") -> str:
+        self._counter += 1
+        return f"{prefix}{self._counter}"
+
+    def const(self, value: Any) -> str:
+        try:
+            key: tuple[type, Any] | None = (type(value), value)
+            hash(key)
+        except TypeError:
+            key = None
+        if key is not None and key in self._const_ids:
+            return self._const_ids[key]
+        name = self.fresh("_k")
+        self.ns[name] = value
+        if key is not None:
+            self._const_ids[key] = name
+        return name
+
+    def span(self, node: A.Node) -> str:
+        name = self.fresh("_s")
+        self.ns[name] = node.span
+        return name
+
+    def lookup(self, name: str) -> str | None:
+        lowered = name.lower()
+        for scope in reversed(self.scopes):
+            if lowered in scope.names:
+                return scope.names[lowered]
+        return None
+
+    def lambda_arity(self, local: str) -> int | None:
+        for scope in reversed(self.scopes):
+            kind = scope.kinds.get(local)
+            if kind is not None:
+                return int(kind.split(":", 1)[1])
+        return None
+
+    def sibling(self, *, trace: bool) -> CodeGenerator:
+        """A generator writing more functions into the same namespace (no name clashes)."""
+        other = CodeGenerator(trace=trace)
+        other.functions = self.functions
+        other.ns = self.ns
+        other._const_ids = self._const_ids
+        other._counter = self._counter + 1000
+        other.counting = False
+        return other
+
+    # --------------------------------------------------------------------------------------
+    # Whole functions
+    # --------------------------------------------------------------------------------------
+
+    def prepare(self, roots: list[A.Node]) -> None:
+        """Pass 1: count reads (for hoisting) and note which variables are used."""
+        self.counting = True
+        for root in roots:
+            self.value(root)
+        self.counting = False
+        self._reset_locals()
+        for key, count in sorted(self.read_counts.items(), key=lambda kv: len(kv[0])):
+            if count >= 2:
+                self.hoisted[key] = ""
+
+    def _reset_locals(self) -> None:
+        self.variables = {}
+        self._var_order = []
+        self.scopes = []
+
+    def prologue(self) -> list[str]:
+        """Statements reading the context variables and hoisted attributes."""
+        lines: list[str] = []
+        for lowered in self._var_order:
+            local, custom = self.variables[lowered]
+            k = self.const(lowered)
+            lines.append(f"{local} = _v.get({k}, _M) if _v.__class__ is _dict else _M")
+            lines.append(f"if {local} is _M: {local} = _readvar(_v, {k}, {k})")
+            if custom is not None:
+                lines.append(
+                    f"{custom} = {local}.get(_CUSTOM) if {local}.__class__ is _dict "
+                    f"else _custom_of({local})"
+                )
+                lines.append(
+                    f"if {custom} is not None and {custom}.__class__ is not _dict: "
+                    f"{custom} = _custom_of({local})"
+                )
+        return lines
+
+    def hoisted_lines(self) -> list[str]:
+        lines = []
+        for key, local in self.hoisted.items():
+            if local:
+                lines.append(f"{local} = {self._hoist_code[key]}")
+        return lines
+
+    def build_function(self, name: str, body: str, params: str = "_v, _now, _tz") -> str:
+        return self.build_function_lines(name, [f"return {body}"], params)
+
+    def build_function_lines(self, name: str, body: list[str], params: str) -> str:
+        lines = [f"def {name}({params}):"]
+        for line in self.prologue() + self.hoisted_lines() + body:
+            lines.append("    " + line)
+        return "\n".join(lines) + "\n"
+
+    _hoist_code: dict[tuple[str, ...], str]
+
+    def generate_bodies(self, emit: Callable[[], list[str]]) -> list[str]:
+        """Pass 2: generate code; hoisted reads get their local on first generation."""
+        self._hoist_code = {}
+        return emit()
+
+    # --------------------------------------------------------------------------------------
+    # Value mode
+    # --------------------------------------------------------------------------------------
+
+    def value(self, node: A.Node) -> str:
+        code = self._value(node)
+        if self.trace and not isinstance(node, A.LITERAL_TYPES):
+            self.trace_nodes[id(node)] = node
+            return f"_rec({self.const(id(node))}, {code})"
+        return code
+
+    def _value(self, node: A.Node) -> str:
+        folded = self.fold(node)
+        if folded is not None:
+            return folded
+        method = getattr(self, "v_" + type(node).__name__, None)
+        if method is None:
+            raise CodegenError("Q300", f"cannot compile {type(node).__name__}", node.span)
+        return method(node)  # type: ignore[no-any-return]
+
+    # constant folding ---------------------------------------------------------------------
+
+    def is_constant(self, node: A.Node) -> bool:
+        if isinstance(node, A.LITERAL_TYPES):
+            return True
+        if isinstance(node, A.ListLiteral | A.MapLiteral | A.MapEntry | A.Unary | A.Binary
+                      | A.Comparison | A.Conditional | A.Test | A.Cast | A.ChangeCase
+                      | A.Round | A.WithoutDuplicates | A.Sort | A.Macro):
+            if isinstance(node, A.Test) and node.op in (
+                A.TestOp.ANONYMOUS, A.TestOp.IDENTIFIED, A.TestOp.RETURNING, A.TestOp.STARTING
+            ):
+                return False
+            if isinstance(node, A.Cast) and node.type in TIME_CASTS:
+                return False
+            if isinstance(node, A.Test) and (node.op in TIME_OPS or node.mode is not None):
+                return False
+            return all(self.is_constant(c) for c in node.children())
+        return False
+
+    def fold(self, node: A.Node) -> str | None:
+        if isinstance(node, A.LITERAL_TYPES) or self.trace or self.counting:
+            return None
+        if not self.is_constant(node):
+            return None
+        method = getattr(self, "v_" + type(node).__name__)
+        code = method(node)
+        try:
+            value = eval(code, self.ns)
+        except Exception:
+            return None
+        if isinstance(value, list):
+            value = tuple(value)
+        return self.const(value)
+
+    # literals ----------------------------------------------------------------------------
+
+    def v_NullLiteral(self, node: A.NullLiteral) -> str:
+        return "None"
+
+    def v_BooleanLiteral(self, node: A.BooleanLiteral) -> str:
+        return "True" if node.value else "False"
+
+    def v_IntegerLiteral(self, node: A.IntegerLiteral) -> str:
+        return self.const(node.value)
+
+    def v_DecimalLiteral(self, node: A.DecimalLiteral) -> str:
+        return self.const(node.value)
+
+    def v_FloatLiteral(self, node: A.FloatLiteral) -> str:
+        return self.const(node.value)
+
+    def v_StringLiteral(self, node: A.StringLiteral) -> str:
+        return self.const(node.value)
+
+    def v_RegexLiteral(self, node: A.RegexLiteral) -> str:
+        try:
+            regex = helpers.compile_regex(node.pattern, node.flags)
+        except ValueError as exc:
+            raise CodegenError("Q211", str(exc), node.span) from None
+        return self.const(regex)
+
+    def v_DurationLiteral(self, node: A.DurationLiteral) -> str:
+        self.uses_time = True
+        try:
+            return self.const(Duration.of(node.amount, node.unit.value))
+        except ValueError as exc:
+            raise CodegenError("Q310", str(exc), node.span) from None
+
+    def v_ListLiteral(self, node: A.ListLiteral) -> str:
+        return "[" + "".join(self.value(i) + ", " for i in node.items) + "]"
+
+    def v_MapLiteral(self, node: A.MapLiteral) -> str:
+        pairs = ", ".join(
+            f"({self.value(e.key)}, {self.value(e.value)})" for e in node.entries
+        )
+        return f"_mkmap(({pairs}{',' if len(node.entries) == 1 else ''}), {self.span(node)})"
+
+    # names and reads ---------------------------------------------------------------------
+
+    def v_Variable(self, node: A.Variable) -> str:
+        local = self.lookup(node.name)
+        if local is not None:
+            return local
+        lowered = node.name.lower()
+        if lowered in CLOCK_NAMES:
+            self.uses_time = True
+            return f"_clock({self.const(lowered)}, _now, _tz)"
+        return self.variable_local(lowered, custom=False)
+
+    def variable_local(self, lowered: str, *, custom: bool) -> str:
+        entry = self.variables.get(lowered)
+        if entry is None:
+            entry = [self.fresh("_v"), None]
+            self.variables[lowered] = entry
+            self._var_order.append(lowered)
+        if custom and entry[1] is None:
+            entry[1] = self.fresh("_c")
+        return entry[1] if custom else entry[0]  # type: ignore[return-value]
+
+    def context_root(self, node: A.Node) -> str | None:
+        """The lowered name of the context variable `node` is, if it is one."""
+        if isinstance(node, A.Variable) and self.lookup(node.name) is None:
+            lowered = node.name.lower()
+            if lowered not in CLOCK_NAMES:
+                return lowered
+        return None
+
+    def read_key(self, node: A.Node) -> tuple[str, ...] | None:
+        if isinstance(node, A.Attribute):
+            parent = self.read_key(node.target)
+            return None if parent is None else (*parent, node.name)
+        root = self.context_root(node)
+        return None if root is None else (root,)
+
+    def v_Attribute(self, node: A.Attribute) -> str:
+        key = self.read_key(node)
+        if key is not None and not self.trace:
+            if self.counting:
+                self.read_counts[key] = self.read_counts.get(key, 0) + 1
+            elif key in self.hoisted:
+                local = self.hoisted[key]
+                if not local:
+                    code = self.read_code(node)
+                    local = self.fresh("_h")
+                    self.hoisted[key] = local
+                    self._hoist_code[key] = code
+                return local
+        return self.read_code(node)
+
+    def read_code(self, node: A.Attribute) -> str:
+        name = self.const(node.name)
+        lowered = self.const(node.name.lower())
+        t = self.fresh()
+        root = self.context_root(node.target)
+        if root is not None:
+            custom = self.variable_local(root, custom=True)
+            var = self.variables[root][0]
+            fast = (
+                f"(({custom}[{name}] if ({custom} is not None and {name} in {custom}) "
+                f"else {var}.get({name}, _M)) if {var}.__class__ is _dict else _M)"
+            )
+            slow = (
+                f"_readvattr({var}, {custom}, {name}, {lowered}, {self.const(root)}, "
+                f"{self.span(node)})"
+            )
+            return f"({t} if ({t} := {fast}) is not _M else {slow})"
+        target = self.value(node.target)
+        u = self.fresh()
+        fast = f"({u}.get({name}, _M) if ({u} := {target}).__class__ is _dict else _M)"
+        slow = f"_readattr({u}, {name}, {lowered}, {self.span(node)})"
+        return f"({t} if ({t} := {fast}) is not _M else {slow})"
+
+    def v_Index(self, node: A.Index) -> str:
+        return f"_index({self.value(node.target)}, {self.value(node.index)}, {self.span(node)})"
+
+    # functions ---------------------------------------------------------------------------
+
+    def v_Lambda(self, node: A.Lambda) -> str:
+        params = [self.fresh("_p") for _ in node.params]
+        self.scopes.append(_Scope({p.lower(): loc for p, loc in zip(node.params, params,
+                                                                      strict=True)}))
+        try:
+            body = self.value(node.body)
+        finally:
+            self.scopes.pop()
+        return f"(lambda {', '.join(params)}: {body})"
+
+    def v_Let(self, node: A.Let) -> str:
+        return self._let(node, self.value)
+
+    def _let(self, node: A.Let, body_mode: Callable[[A.Node], str]) -> str:
+        scope = _Scope({})
+        self.scopes.append(scope)
+        try:
+            parts = []
+            for binding in node.bindings:
+                code = self.value(binding.value)
+                local = self.fresh("_l")
+                scope.names[binding.name.lower()] = local
+                if isinstance(binding.value, A.Lambda):
+                    scope.kinds[local] = f"lambda:{len(binding.value.params)}"
+                parts.append(f"({local} := {code})")
+            body = body_mode(node.body)
+        finally:
+            self.scopes.pop()
+        return f"({', '.join(parts)}, {body})[-1]"
+
+    def v_Call(self, node: A.Call) -> str:
+        args = [self.value(a) for a in node.args]
+        local = self.lookup(node.function)
+        span = self.span(node)
+        if local is not None:
+            arity = self.lambda_arity(local)
+            if arity is not None:
+                if len(args) < arity:
+                    missing = ErrorValue(
+                        "Q308",
+                        f"'{node.function}' takes {arity} argument(s), {len(args)} given",
+                        node.span,
+                    )
+                    return self.const(missing)
+                return f"_guard({local}({', '.join(args[:arity])}), {span})"
+            return f"_calldyn({local}, ({''.join(a + ', ' for a in args)}), {span})"
+        host = self.functions.get(node.function.lower())
+        if host is None:
+            raise CodegenError("Q210", f"unknown function '{node.function}'", node.span)
+        self.uses_time = self.uses_time or False
+        return f"_hostcall({self.const(host)}, ({''.join(a + ', ' for a in args)}), {span})"
+
+    # operators ---------------------------------------------------------------------------
+
+    def v_Unary(self, node: A.Unary) -> str:
+        operand = self.value(node.operand)
+        helper = {
+            A.UnaryOp.NOT: "_not",
+            A.UnaryOp.NEG: "_neg",
+            A.UnaryOp.POS: "_pos",
+            A.UnaryOp.PERCENT: "_pct",
+        }[node.op]
+        return f"{helper}({operand}, {self.span(node)})"
+
+    _BINARY: ClassVar[dict[A.BinaryOp, str]] = {
+        A.BinaryOp.ADD: "_add",
+        A.BinaryOp.SUB: "_sub",
+        A.BinaryOp.MUL: "_mul",
+        A.BinaryOp.DIV: "_div",
+        A.BinaryOp.MOD: "_mod",
+        A.BinaryOp.POW: "_pow",
+        A.BinaryOp.RANGE: "_range",
+    }
+
+    def v_Binary(self, node: A.Binary) -> str:
+        op = node.op
+        if op is A.BinaryOp.AND or op is A.BinaryOp.OR:
+            left = self.logical(node.left)
+            right = self.logical(node.right)
+            t = self.fresh()
+            if op is A.BinaryOp.AND:
+                return f"(False if ({t} := {left}) is False else _and({t}, {right}))"
+            return f"(True if ({t} := {left}) is True else _or({t}, {right}))"
+        if op is A.BinaryOp.FALLBACK:
+            t = self.fresh()
+            return f"({t} if ({t} := {self.value(node.left)}) is not None else " \
+                   f"{self.value(node.right)})"
+        if op is A.BinaryOp.CONCAT:
+            return f"_concat({self.value(node.left)}, {self.value(node.right)})"
+        if op in (A.BinaryOp.ADD, A.BinaryOp.SUB) and self._has_duration(node):
+            self.uses_time = True
+        return (
+            f"{self._BINARY[op]}({self.value(node.left)}, {self.value(node.right)}, "
+            f"{self.span(node)})"
+        )
+
+    def _has_duration(self, node: A.Binary) -> bool:
+        return any(isinstance(n, A.DurationLiteral) for n in node.walk())
+
+    def logical(self, node: A.Node) -> str:
+        """A logical operand: True/False/error (null is false, other values an error)."""
+        code = self.value(node)
+        if self.yields_truth(node):
+            return code
+        return f"_truth({code}, {self.span(node)})"
+
+    def yields_truth(self, node: A.Node) -> bool:
+        if isinstance(node, A.Test | A.Comparison | A.Quantifier | A.EventTest
+                      | A.BooleanLiteral):
+            return True
+        if isinstance(node, A.Binary) and node.op in (A.BinaryOp.AND, A.BinaryOp.OR):
+            return True
+        return isinstance(node, A.Unary) and node.op is A.UnaryOp.NOT
+
+    _COMPARE: ClassVar[dict[A.CompareOp, str]] = {
+        A.CompareOp.EQ: "_eq",
+        A.CompareOp.NE: "_ne",
+        A.CompareOp.LT: "_lt",
+        A.CompareOp.LE: "_le",
+        A.CompareOp.GT: "_gt",
+        A.CompareOp.GE: "_ge",
+    }
+
+    def v_Comparison(self, node: A.Comparison) -> str:
+        span = self.span(node)
+        first = self.value(node.operands[0])
+        if len(node.ops) == 1:
+            return f"{self._COMPARE[node.ops[0]]}({first}, {self.value(node.operands[1])}, {span})"
+        middle = self.fresh()
+        c = self.fresh()
+        left = f"{self._COMPARE[node.ops[0]]}({first}, ({middle} := " \
+               f"{self.value(node.operands[1])}), {span})"
+        right = f"{self._COMPARE[node.ops[1]]}({middle}, {self.value(node.operands[2])}, {span})"
+        return f"(False if ({c} := {left}) is False else _and({c}, {right}))"
+
+    def v_Conditional(self, node: A.Conditional) -> str:
+        c = self.fresh()
+        cond = self.value(node.condition)
+        then = self.value(node.then)
+        other = "None" if node.otherwise is None else self.value(node.otherwise)
+        return (
+            f"({then} if ({c} := _truth({cond}, {self.span(node.condition)})) is True else "
+            f"({other} if {c} is False else {c}))"
+        )
+
+    # tests -------------------------------------------------------------------------------
+
+    def test_positive(self, node: A.Test) -> str:
+        op = node.op
+        span = self.span(node)
+        if op is A.TestOp.DEFINED:
+            return f"_defined({self.value(node.subject)})"
+        if op is A.TestOp.EMPTY:
+            return f"_empty({self.value(node.subject)})"
+        if op in (A.TestOp.ANONYMOUS, A.TestOp.IDENTIFIED):
+            read = self.value(A.Attribute(node.subject, "id", span=node.span))
+            return f"_defined({read})"
+        if op is A.TestOp.RETURNING:
+            stats = A.Attribute(node.subject, "stats", span=node.span)
+            read = self.value(A.Attribute(stats, "sessions", span=node.span))
+            return f"_gt({read}, {self.const(1)}, {span})"
+        if op is A.TestOp.STARTING:
+            stats = A.Attribute(node.subject, "stats", span=node.span)
+            read = self.value(A.Attribute(stats, "pageviews", span=node.span))
+            return f"_le({read}, {self.const(1)}, {span})"
+        subject = self.value(node.subject)
+        args = [self.value(a) for a in node.args]
+        if op in TIME_OPS:
+            self.uses_time = True
+        if op is A.TestOp.EQUAL:
+            if node.mode is None:
+                return f"_eq({subject}, {args[0]}, {span})"
+            if node.mode is A.CompareMode.IGNORING_TIME:
+                self.uses_time = True
+            return f"_eqmode({subject}, {args[0]}, {self.const(node.mode.value)})"
+        if op is A.TestOp.BETWEEN:
+            return f"_between({subject}, {args[0]}, {args[1]}, {span})"
+        return f"{helpers.TEST_HELPERS[op.value]}({subject}, {args[0]}, {span})"
+
+    def v_Test(self, node: A.Test) -> str:
+        positive = self.test_positive(node)
+        if node.negated:
+            return f"_negt({positive})"
+        return positive
+
+    def is_anonymous(self, node: A.Test) -> bool:
+        return node.op is A.TestOp.ANONYMOUS
+
+    # quantifiers, macros, modifiers ----------------------------------------------------------
+
+    def collection(self, node: A.Node) -> str:
+        code = self.value(node)
+        if self.context_root(node) == "cart":
+            return f"_cartitems({code})"
+        return code
+
+    def v_Quantifier(self, node: A.Quantifier) -> str:
+        coll = self.collection(node.collection)
+        item = self.fresh("_q")
+        index = self.fresh("_q")
+        names = {node.item.lower(): item}
+        if node.index:
+            names[node.index.lower()] = index
+        self.scopes.append(_Scope(names))
+        try:
+            cond = self.value(node.condition)
+        finally:
+            self.scopes.pop()
+        count = "None" if node.count is None else self.value(node.count)
+        return (
+            f"_quantify({self.const(node.kind.value)}, {coll}, "
+            f"(lambda {item}, {index}: {cond}), {count}, {node.distinct!r}, {self.span(node)})"
+        )
+
+    def v_Macro(self, node: A.Macro) -> str:
+        return (
+            f"_macro({self.const(node.op.value)}, {self.collection(node.operand)}, "
+            f"{self.span(node)})"
+        )
+
+    def v_ThisPeriod(self, node: A.ThisPeriod) -> str:
+        self.uses_time = True
+        return f"_this({self.const(node.period.value)}, _now, _tz)"
+
+    def v_UnitsBetween(self, node: A.UnitsBetween) -> str:
+        self.uses_time = True
+        return (
+            f"_between_units({self.const(node.unit.value)}, {self.value(node.start)}, "
+            f"{self.value(node.end)}, {self.span(node)})"
+        )
+
+    def v_Cast(self, node: A.Cast) -> str:
+        if node.type in TIME_CASTS:
+            self.uses_time = True
+        return f"_cast({self.value(node.operand)}, {self.const(node.type.value)}, " \
+               f"{self.span(node)})"
+
+    def v_AtTime(self, node: A.AtTime) -> str:
+        self.uses_time = True
+        return f"_attime({self.value(node.operand)}, {self.value(node.time)}, {self.span(node)})"
+
+    def v_ChangeCase(self, node: A.ChangeCase) -> str:
+        return f"_case({self.value(node.operand)}, {self.const(node.style.value)}, " \
+               f"{self.span(node)})"
+
+    def v_Round(self, node: A.Round) -> str:
+        scale = "None" if node.scale is None else self.value(node.scale)
+        return (
+            f"_round({self.value(node.operand)}, {self.const(node.mode.value)}, {scale}, "
+            f"{self.span(node)})"
+        )
+
+    def v_WithoutDuplicates(self, node: A.WithoutDuplicates) -> str:
+        return f"_dedupe({self.value(node.operand)}, {self.span(node)})"
+
+    def v_Sort(self, node: A.Sort) -> str:
+        return (
+            f"_sort({self.value(node.operand)}, {self.const(node.direction.value)}, "
+            f"{self.const(node.order.value)}, {self.span(node)})"
+        )
+
+    # events ------------------------------------------------------------------------------
+
+    def v_EventTest(self, node: A.EventTest) -> str:
+        self.uses_time = True
+        window = node.window
+        query = EventQuery(
+            node.event.value,
+            negated=node.negated,
+            determiner=None if node.determiner is None else node.determiner.value,
+            count_op="at least" if node.count is None else node.count.op.value,
+            window=None if window is None else window.kind.value,
+            span=node.span,
+        )
+        events = self.variable_local("events", custom=False)
+        argument = "None" if node.argument is None else self.value(node.argument)
+        times = "None" if node.count is None else self.value(node.count.times)
+        duration = "None"
+        if window is not None and window.duration is not None:
+            duration = self.value(window.duration)
+        session = "None"
+        if window is not None and window.kind in (A.WindowKind.THIS_SESSION,
+                                                  A.WindowKind.LAST_SESSION):
+            session = self.value(
+                A.Attribute(A.Variable("session", span=window.span), "id", span=window.span)
+            )
+        criteria = "None"
+        if node.criteria is not None:
+            p = self.fresh("_e")
+            criteria = f"(lambda {p}: {self.criteria(node.criteria, p)})"
+        return (
+            f"{self.const(query)}.run({events}, {argument}, {criteria}, {times}, {duration}, "
+            f"{session}, _now, _tz)"
+        )
+
+    def criteria(self, node: A.Criterion | A.CriteriaGroup, props: str) -> str:
+        if isinstance(node, A.Criterion):
+            return (
+                f"_criterion({props}, {self.const(node.path)}, {self.const(node.op.value)}, "
+                f"{self.value(node.value)}, {self.span(node)})"
+            )
+        parts = [self.criteria(item, props) for item in node.items]
+        code = parts[0]
+        for part in parts[1:]:
+            t = self.fresh()
+            if node.join is A.CriteriaJoin.AND:
+                code = f"(False if ({t} := {code}) is False else _and({t}, {part}))"
+            else:
+                code = f"(True if ({t} := {code}) is True else _or({t}, {part}))"
+        return code
+
+    # --------------------------------------------------------------------------------------
+    # Truth mode: Python bools, no error bookkeeping
+    # --------------------------------------------------------------------------------------
+
+    def true(self, node: A.Node) -> str:
+        """Python expression: the value of `node` is exactly True."""
+        if isinstance(node, A.Binary) and node.op is A.BinaryOp.AND:
+            return f"({self.true(node.left)} and {self.true(node.right)})"
+        if isinstance(node, A.Binary) and node.op is A.BinaryOp.OR:
+            return f"({self.true(node.left)} or {self.true(node.right)})"
+        if isinstance(node, A.Unary) and node.op is A.UnaryOp.NOT:
+            return self.false(node.operand)
+        if isinstance(node, A.BooleanLiteral):
+            return "True" if node.value else "False"
+        if isinstance(node, A.Let):
+            return self._let(node, self.true)
+        if isinstance(node, A.Test) and not self.trace:
+            fast = self.test_fast(node, want=not node.negated)
+            if fast is not None:
+                return fast
+        if isinstance(node, A.Comparison) and not self.trace:
+            fast = self.compare_fast(node, want=True)
+            if fast is not None:
+                return fast
+        return f"({self.value(node)} is True)"
+
+    def false(self, node: A.Node) -> str:
+        """Python expression: the value of `node` is false or null (so `not node` is true)."""
+        if isinstance(node, A.Binary) and node.op is A.BinaryOp.AND:
+            return f"({self.false(node.left)} or {self.false(node.right)})"
+        if isinstance(node, A.Binary) and node.op is A.BinaryOp.OR:
+            return f"({self.false(node.left)} and {self.false(node.right)})"
+        if isinstance(node, A.Unary) and node.op is A.UnaryOp.NOT:
+            return self.true(node.operand)
+        if isinstance(node, A.BooleanLiteral):
+            return "False" if node.value else "True"
+        if isinstance(node, A.Let):
+            return self._let(node, self.false)
+        if isinstance(node, A.Test) and not self.trace:
+            fast = self.test_fast(node, want=node.negated)
+            if fast is not None:
+                return fast
+        if isinstance(node, A.Comparison) and not self.trace:
+            fast = self.compare_fast(node, want=False)
+            if fast is not None:
+                return fast
+        t = self.fresh()
+        return f"(({t} := {self.value(node)}) is False or {t} is None)"
+
+    def test_fast(self, node: A.Test, *, want: bool) -> str | None:
+        """Inline code for a test against a literal: `want` True gives "the positive test
+        is true", False gives "the positive test is false" (an error is neither)."""
+        if node.mode is not None or len(node.args) != 1:
+            if node.op is A.TestOp.DEFINED and not node.args:
+                code = self.test_positive(node)
+                return code if want else f"(not {code})"
+            return None
+        arg = node.args[0]
+        op = node.op
+        t = self.fresh()
+        if op is A.TestOp.EQUAL:
+            if isinstance(arg, A.StringLiteral):
+                k = self.const(arg.value)
+                subject = self.value(node.subject)
+                if want:
+                    return f"({subject} == {k})"
+                return f"(({t} := {subject}) != {k} and {t}.__class__ is not _Err)"
+            if isinstance(arg, A.BooleanLiteral | A.NullLiteral):
+                k = {True: "True", False: "False", None: "None"}[
+                    None if isinstance(arg, A.NullLiteral) else arg.value
+                ]
+                subject = self.value(node.subject)
+                if want:
+                    return f"({subject} is {k})"
+                return f"(({t} := {subject}) is not {k} and {t}.__class__ is not _Err)"
+            if isinstance(arg, A.IntegerLiteral):
+                k = self.const(arg.value)
+                subject = self.value(node.subject)
+                if want:
+                    return f"(({t} := {subject}) == {k} and {t}.__class__ is not _bool)"
+                return (
+                    f"((({t} := {subject}) != {k} or {t}.__class__ is _bool) "
+                    f"and {t}.__class__ is not _Err)"
+                )
+            return None
+        if not isinstance(arg, A.StringLiteral | A.RegexLiteral):
+            return None
+        if isinstance(arg, A.RegexLiteral):
+            if op is not A.TestOp.MATCHES:
+                return None
+            k = self.value(arg)
+            inline = f"({k}.search({t}) is not None)" if want else f"({k}.search({t}) is None)"
+        else:
+            k = self.const(arg.value)
+            inline_for = {
+                A.TestOp.STARTS_WITH: f"{t}.startswith({k})",
+                A.TestOp.ENDS_WITH: f"{t}.endswith({k})",
+                A.TestOp.MATCHES: f"({k} in {t})",
+                A.TestOp.CONTAINS: f"({k} in {t})",
+            }
+            if op not in inline_for:
+                return None
+            inline = inline_for[op] if want else f"(not {inline_for[op]})"
+        subject = self.value(node.subject)
+        cls = "_list" if op is A.TestOp.CONTAINS else "_str"
+        slow = f"{helpers.TEST_HELPERS[op.value]}({t}, {k}, {self.span(node)}) is {want!r}"
+        return f"({inline} if ({t} := {subject}).__class__ is {cls} else {slow})"
+
+    def compare_fast(self, node: A.Comparison, *, want: bool) -> str | None:
+        if len(node.ops) != 1:
+            return None
+        left, right = node.operands
+        op = node.ops[0]
+        if isinstance(right, A.StringLiteral) and op in (A.CompareOp.EQ, A.CompareOp.NE):
+            test = A.Test(A.TestOp.EQUAL, left, (right,), negated=op is A.CompareOp.NE,
+                          span=node.span)
+            return self.test_fast(test, want=want != test.negated)
+        if not isinstance(right, A.IntegerLiteral):
+            return None
+        if op in (A.CompareOp.EQ, A.CompareOp.NE):
+            test = A.Test(A.TestOp.EQUAL, left, (right,), negated=op is A.CompareOp.NE,
+                          span=node.span)
+            return self.test_fast(test, want=want != test.negated)
+        k = self.const(right.value)
+        t = self.fresh()
+        py = {A.CompareOp.LT: "<", A.CompareOp.LE: "<=", A.CompareOp.GT: ">",
+              A.CompareOp.GE: ">="}[op]
+        inverse = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[py]
+        subject = self.value(left)
+        inline = f"{t} {py} {k}" if want else f"{t} {inverse} {k}"
+        slow = f"{self._COMPARE[op]}({t}, {k}, {self.span(node)}) is {want!r}"
+        return f"(({inline}) if ({t} := {subject}).__class__ is _int else {slow})"

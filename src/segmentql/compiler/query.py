@@ -1,0 +1,311 @@
+"""`compile_query` and `Query`: text → checked AST → generated Python → callable.
+
+A `Query` holds three generated functions compiled from one module source:
+`_evaluate(_v, _now, _tz)` (the full value, errors as values), `_matches(...)` (a plain
+bool, the truth-mode rendering) and `_trace(_v, _now, _tz, _rec)` (the value with every
+clause reported to `_rec`, for `explain`). When a query does not read the clock, `matches`
+is the generated function itself, so an audience check costs one Python call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from segmentql.compiler.codegen import CodeGenerator, CodegenError
+from segmentql.diagnostics import Diagnostic, Severity, Span, has_errors, sort_diagnostics
+from segmentql.errors import EvaluationError, QueryError
+from segmentql.runtime.access import CURRENT_NOW
+from segmentql.runtime.errors import ErrorValue
+from segmentql.runtime.temporal import Duration, parse_datetime, zone
+from segmentql.runtime.values import CURRENT_ZONE
+from segmentql.syntax import ast as A
+
+if TYPE_CHECKING:
+    from segmentql.compiler.explain import Explanation
+
+
+def resolve_clock(
+    now: dt.datetime | str | None, time_zone: str | dt.tzinfo | None
+) -> tuple[dt.datetime, dt.tzinfo]:
+    """The evaluation's instant and zone from the `now`/`time_zone` arguments."""
+    if time_zone is None or time_zone == "UTC":
+        tz: dt.tzinfo = dt.UTC
+    elif isinstance(time_zone, dt.tzinfo):
+        tz = time_zone
+    else:
+        try:
+            tz = zone(str(time_zone))
+        except ValueError as exc:
+            raise EvaluationError(str(exc), Span(0, 0), "Q310") from None
+    if now is None:
+        return dt.datetime.now(dt.UTC), tz
+    if isinstance(now, str):
+        parsed = parse_datetime(now, tz)
+        if parsed is None:
+            raise EvaluationError(f"'now' is not an ISO date-time: {now!r}", Span(0, 0), "Q310")
+        return parsed, tz
+    if not isinstance(now, dt.datetime):
+        raise EvaluationError("'now' must be a datetime or an ISO string", Span(0, 0), "Q310")
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=tz)
+    return now, tz
+
+
+def export(value: Any) -> Any:
+    """Results handed to callers: tuples (folded constants) become lists, recursively."""
+    cls = value.__class__
+    if cls is tuple or cls is list:
+        return [export(v) for v in value]
+    if cls is dict:
+        return {k: export(v) for k, v in value.items()}
+    return value
+
+
+def json_value(value: Any) -> Any:
+    """A result as JSON data: decimals as numbers (text if not exactly a float), dates as
+    ISO text, durations as ISO-8601 durations, errors as `{"error": {...}}`."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, Decimal):
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else format(value, "f")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Duration):
+        return value.isoformat()
+    if isinstance(value, ErrorValue):
+        return {"error": value.to_json()}
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return str(value)
+
+
+class Query:
+    """A compiled query. Thread-safe: evaluation keeps no state between calls."""
+
+    def __init__(
+        self,
+        text: str,
+        ast: A.Node,
+        diagnostics: list[Diagnostic],
+        *,
+        functions: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.text = text
+        self.ast = ast
+        #: Warnings and notes from the checker (errors make compilation fail).
+        self.diagnostics = diagnostics
+        gen = CodeGenerator(functions=functions)
+        gen.prepare([ast])
+        bodies = gen.generate_bodies(lambda: [gen.value(ast), gen.true(ast)])
+        value_code, true_code = bodies
+        tracer = gen.sibling(trace=True)
+        trace_code = tracer.value(ast)
+        self.uses_time = gen.uses_time or tracer.uses_time or _reads_age(ast)
+        source = gen.build_function("_evaluate", value_code)
+        setup = gen.prologue() + gen.hoisted_lines()
+        source += "\n".join([
+            "def _matches(_v, now=None, time_zone=None, _now=None, _tz=None):",
+            "    try:",
+            *("        " + line for line in setup),
+            f"        return {true_code}",
+            "    except Exception:",
+            "        return False",
+        ]) + "\n"
+        source += tracer.build_function("_trace", trace_code, "_v, _now, _tz, _rec")
+        #: The generated Python source (no query text or value appears in it).
+        self.source = source
+        namespace = dict(gen.ns)
+        code = compile(source, "<segmentql>", "exec")
+        exec(code, namespace)
+        self._evaluate: Callable[..., Any] = namespace["_evaluate"]
+        self._match_fn: Callable[..., bool] = namespace["_matches"]
+        self._trace: Callable[..., Any] = namespace["_trace"]
+        self._trace_nodes = tracer.trace_nodes
+        if not self.uses_time:
+            # The hot path: `query.matches(v)` is the generated function itself.
+            self.matches = self._match_fn  # type: ignore[method-assign]
+
+    def __repr__(self) -> str:
+        return f"Query({self.text!r})"
+
+    # ------------------------------------------------------------------------------------
+
+    def _run(self, fn: Callable[..., Any], variables: Any, now: Any, time_zone: Any,
+             *extra: Any) -> Any:
+        if not self.uses_time and now is None and time_zone in (None, "UTC"):
+            return fn(variables, None, None, *extra)
+        instant, tz = resolve_clock(now, time_zone)
+        t_zone = CURRENT_ZONE.set(tz)
+        t_now = CURRENT_NOW.set(instant)
+        try:
+            return fn(variables, instant, tz, *extra)
+        finally:
+            CURRENT_NOW.reset(t_now)
+            CURRENT_ZONE.reset(t_zone)
+
+    def evaluate(
+        self,
+        variables: Mapping[str, Any],
+        *,
+        now: dt.datetime | str | None = None,
+        time_zone: str | dt.tzinfo = "UTC",
+    ) -> Any:
+        """The query's value; raises `EvaluationError` (code, span, message) for an error."""
+        try:
+            result = self._run(self._evaluate, variables, now, time_zone)
+        except EvaluationError:
+            raise
+        except RecursionError:
+            raise EvaluationError("data nested too deeply", self.ast.span, "Q300") from None
+        except Exception as exc:  # a bug of ours must not become a bare traceback
+            raise EvaluationError(
+                f"internal evaluation failure: {type(exc).__name__}: {exc}", self.ast.span, "Q300"
+            ) from exc
+        if result.__class__ is ErrorValue:
+            raise result.to_exception()
+        return export(result)
+
+    def matches(
+        self,
+        variables: Mapping[str, Any],
+        *,
+        now: dt.datetime | str | None = None,
+        time_zone: str | dt.tzinfo = "UTC",
+    ) -> bool:
+        """True only when the query's value is exactly `true`; never raises on data."""
+        try:
+            instant, tz = resolve_clock(now, time_zone)
+        except EvaluationError:
+            raise
+        t_zone = CURRENT_ZONE.set(tz)
+        t_now = CURRENT_NOW.set(instant)
+        try:
+            return self._match_with_clock(variables, instant, tz)
+        finally:
+            CURRENT_NOW.reset(t_now)
+            CURRENT_ZONE.reset(t_zone)
+
+    def _match_with_clock(self, variables: Any, instant: dt.datetime, tz: dt.tzinfo) -> bool:
+        return self._match_fn(variables, _now=instant, _tz=tz)
+
+    def explain(
+        self,
+        variables: Mapping[str, Any],
+        *,
+        now: dt.datetime | str | None = None,
+        time_zone: str | dt.tzinfo = "UTC",
+    ) -> Explanation:
+        """Every clause's value and span, and the attribute values it read."""
+        from segmentql.compiler.explain import build_explanation
+
+        records: dict[int, list[Any]] = {}
+
+        def rec(node_id: int, value: Any) -> Any:
+            records.setdefault(node_id, []).append(value)
+            return value
+
+        try:
+            result = self._run(self._trace, variables, now, time_zone, rec)
+        except EvaluationError:
+            raise
+        except Exception as exc:
+            result = ErrorValue("Q300", f"internal evaluation failure: {exc}", self.ast.span)
+        return build_explanation(self, export(result), records, self._trace_nodes)
+
+
+def _reads_age(ast: A.Node) -> bool:
+    return any(isinstance(n, A.Attribute) and n.name.lower() == "age" for n in ast.walk())
+
+
+# ------------------------------------------------------------------------------------------
+# compile_query and its cache
+# ------------------------------------------------------------------------------------------
+
+_CACHE: OrderedDict[tuple[Any, ...], Query] = OrderedDict()
+_CACHE_SIZE = 1024
+_CACHE_LOCK = threading.Lock()
+
+
+def _parse(text: str) -> A.Node:
+    from segmentql.syntax.parser import parse
+
+    return parse(text)
+
+
+def analyze_query(
+    text: str, schema: Any, expect: type | None
+) -> tuple[A.Node, list[Diagnostic]]:
+    """Parse and check; raises `QueryError` when there is an error diagnostic."""
+    try:
+        from segmentql.checker import analyze
+    except ImportError:
+        analyze = None
+    if analyze is not None:
+        if schema is None:
+            from segmentql.schema import Schema
+
+            schema = Schema.default()
+        analysis = analyze(text, schema, expect=expect)
+        diagnostics = sort_diagnostics(analysis.diagnostics)
+        if has_errors(diagnostics):
+            raise QueryError(diagnostics, text)
+        return analysis.ast, diagnostics
+    return _parse(text), []
+
+
+def compile_query(text: str, schema: Any = None, *, expect: type | None = None) -> Query:
+    """Compile `text` (cached by text, schema fingerprint and `expect`).
+
+    Raises `QueryError` with every diagnostic when the query does not parse or check.
+    """
+    if not isinstance(text, str):
+        raise TypeError("compile_query needs the query text as a string")
+    fingerprint = getattr(schema, "fingerprint", None) if schema is not None else None
+    key = (text, fingerprint if fingerprint is not None else id(schema), expect)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+            return cached
+    ast, diagnostics = analyze_query(text, schema, expect)
+    query = compile_ast(ast, text, schema=schema, diagnostics=diagnostics)
+    with _CACHE_LOCK:
+        _CACHE[key] = query
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return query
+
+
+def compile_ast(
+    ast: A.Node,
+    text: str = "",
+    *,
+    schema: Any = None,
+    diagnostics: list[Diagnostic] | None = None,
+) -> Query:
+    """Compile an already checked AST (no cache)."""
+    functions = getattr(schema, "functions", None) if schema is not None else None
+    try:
+        return Query(text, ast, list(diagnostics or []), functions=functions)
+    except CodegenError as exc:
+        diagnostic = Diagnostic(exc.code, Severity.ERROR, exc.message, exc.span)
+        raise QueryError([diagnostic, *(diagnostics or [])], text) from None
+    except RecursionError:
+        diagnostic = Diagnostic("Q151", Severity.ERROR, "query nested too deeply",
+                                getattr(ast, "span", Span(0, 0)))
+        raise QueryError([diagnostic], text) from None
+
+
+def clear_cache() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()

@@ -1,0 +1,263 @@
+"""Event expressions: `user has [not] viewed a page with url like "x" at least 2 times
+in the last 7 days`, evaluated over `variables["events"]`.
+
+Each event is a mapping `{"type", "timestamp", "sessionId", "properties"}`. Criteria read
+the event's `properties` (paths case-insensitive, dotted paths for nested maps); windows
+are computed from the evaluation's `now` and time zone. An event whose criteria fail with
+an error does not count; if the result would be false and such an error happened, the
+result is that error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from segmentql.diagnostics import NO_SPAN, Span
+from segmentql.runtime.access import read_attribute
+from segmentql.runtime.errors import ErrorValue
+from segmentql.runtime.predicates import (
+    contains,
+    contains_all,
+    contains_either,
+    contains_none,
+    ends_with,
+    equal_mode,
+    greater,
+    greater_equal,
+    is_in,
+    less,
+    less_equal,
+    like,
+    starts_with,
+)
+from segmentql.runtime.temporal import Duration, shift, window_bounds
+from segmentql.runtime.values import a_kind, is_list
+
+
+def read_path(properties: Any, path: tuple[str, ...]) -> Any:
+    value = properties
+    for name in path:
+        value = read_attribute(value, name, name.lower())
+        if value is None or value.__class__ is ErrorValue:
+            return value
+    return value
+
+
+_CRITERIA: dict[str, Callable[..., Any]] = {
+    "equal to": lambda a, b, s: equal_mode(a, b, None),
+    "greater than": greater,
+    "greater than or equal to": greater_equal,
+    "less than": less,
+    "less than or equal to": less_equal,
+    "starting with": starts_with,
+    "ending with": ends_with,
+    "like": like,
+    "in": is_in,
+    "containing": contains,
+    "containing all of": contains_all,
+    "containing none of": contains_none,
+    "containing either": contains_either,
+    "containing neither": contains_none,
+}
+
+
+def criterion(properties: Any, path: tuple[str, ...], op: str, value: Any, span: Span) -> Any:
+    """One criterion on one event's properties: True, False or an error value."""
+    got = read_path(properties, path)
+    if got.__class__ is ErrorValue:
+        return got
+    result = _CRITERIA[op](got, value, span)
+    return False if result is None else result
+
+
+def _timestamp(event: Mapping[str, Any]) -> dt.datetime | None:
+    ts = event.get("timestamp")
+    if isinstance(ts, dt.datetime):
+        return ts if ts.tzinfo else ts.replace(tzinfo=dt.UTC)
+    if isinstance(ts, int | float) and not isinstance(ts, bool):
+        return dt.datetime.fromtimestamp(ts / 1000 if ts > 1e11 else ts, dt.UTC)
+    if isinstance(ts, str):
+        try:
+            value = dt.datetime.fromisoformat(ts.strip())
+        except ValueError:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return None
+
+
+class EventQuery:
+    """The constant parts of one event expression, built once at compile time."""
+
+    __slots__ = ("argument_key", "count_op", "determiner", "kind", "negated", "span", "window")
+
+    def __init__(
+        self,
+        kind: str,
+        *,
+        negated: bool,
+        determiner: str | None,
+        count_op: str,
+        window: str | None,
+        span: Span = NO_SPAN,
+    ) -> None:
+        self.kind = kind
+        self.negated = negated
+        self.determiner = determiner
+        self.count_op = count_op
+        self.window = window
+        self.span = span
+        self.argument_key = {"eventOccurred": "name", "goalCompleted": "goalId"}.get(kind)
+
+    def run(
+        self,
+        events: Any,
+        argument: Any,
+        criteria: Callable[[Any], Any] | None,
+        times: Any,
+        window_duration: Duration | None,
+        session_id: Any,
+        now: dt.datetime,
+        tz: dt.tzinfo,
+    ) -> Any:
+        result = self._positive(
+            events, argument, criteria, times, window_duration, session_id, now, tz
+        )
+        if self.negated and (result is True or result is False):
+            return not result
+        return result
+
+    def _positive(
+        self,
+        events: Any,
+        argument: Any,
+        criteria: Callable[[Any], Any] | None,
+        times: Any,
+        window_duration: Duration | None,
+        session_id: Any,
+        now: dt.datetime,
+        tz: dt.tzinfo,
+    ) -> Any:
+        for v in (argument, times):
+            if v.__class__ is ErrorValue:
+                return v
+        if times is None:
+            times = 1
+        if not isinstance(times, int) or isinstance(times, bool) or times < 0:
+            return ErrorValue("Q301", f"an event count must be a whole number, got {times!r}",
+                              self.span)
+        if events is None:
+            events = ()
+        if not isinstance(events, Sequence) or isinstance(events, str):
+            return ErrorValue("Q301", f"'events' must be a list, got {a_kind(events)}",
+                              self.span)
+        selected = self._in_window(events, window_duration, session_id, now, tz)
+        if selected.__class__ is ErrorValue:
+            return selected
+        error: ErrorValue | None = None
+        matched = 0
+        interests: list[Any] = []
+        for props in selected:
+            if self.argument_key is not None and argument is not None:
+                got = read_attribute(props, self.argument_key, self.argument_key.lower())
+                if not ((isinstance(got, str) and isinstance(argument, str) and got == argument)
+                        or equal_mode(got, argument, None) is True):
+                    continue
+            if self.kind == "interestShown" and argument is not None:
+                topics = read_attribute(props, "interests", "interests")
+                if is_list(topics):
+                    interests.extend(topics)
+                if self.determiner in (None, "any", "either"):
+                    wanted = argument if is_list(argument) else [argument]
+                    if contains_either(topics, wanted, self.span) is not True:
+                        continue
+            if criteria is not None:
+                ok = criteria(props)
+                if ok.__class__ is ErrorValue:
+                    error = error or ok
+                    continue
+                if ok is not True:
+                    continue
+            matched += 1
+        if self.kind == "interestShown" and self.determiner in ("all of", "none of", "neither"):
+            wanted = argument if is_list(argument) else [argument]
+            if self.determiner == "all of":
+                return contains_all(interests, wanted, self.span)
+            return contains_none(interests, wanted, self.span)
+        if self.count_op == "exactly":
+            ok_count = matched == times
+        elif self.count_op == "at most":
+            ok_count = matched <= times
+        else:
+            ok_count = matched >= times
+        if ok_count or error is None:
+            return ok_count
+        return error
+
+    def _in_window(
+        self,
+        events: Sequence[Any],
+        window_duration: Duration | None,
+        session_id: Any,
+        now: dt.datetime,
+        tz: dt.tzinfo,
+    ) -> Any:
+        """The properties of the events of this kind inside the window, in order."""
+        kind = "orderPlaced" if self.kind == "productOrdered" else self.kind
+        window = self.window
+        start: dt.datetime | None = None
+        end: dt.datetime | None = None
+        sessions: set[Any] | None = None
+        if window in ("this session", "last session"):
+            sessions = {_session_for(events, session_id, window == "last session")}
+        elif window == "in the last":
+            if window_duration is None:
+                return ErrorValue("Q310", "a window needs a duration", self.span)
+            end = now
+            try:
+                start = shift(now, -window_duration)  # type: ignore[assignment]
+            except (OverflowError, ValueError):
+                return ErrorValue("Q305", "window out of range", self.span)
+        elif window is not None:
+            start, end = window_bounds(window, now, tz)
+        out: list[Any] = []
+        for event in events:
+            if not isinstance(event, Mapping) or event.get("type") != kind:
+                continue
+            if sessions is not None and (
+                event.get("sessionId") is None or event.get("sessionId") not in sessions
+            ):
+                continue
+            if start is not None:
+                ts = _timestamp(event)
+                if ts is None:
+                    return ErrorValue("Q310", "an event has no valid timestamp", self.span)
+                if ts < start or (ts > end if window == "in the last" else ts >= end):  # type: ignore[operator]
+                    continue
+            props = event.get("properties")
+            if props is None:
+                props = {}
+            if self.kind == "productOrdered":
+                items = read_attribute(props, "items", "items")
+                if is_list(items):
+                    out.extend(items)
+                continue
+            out.append(props)
+        return out
+
+
+def _session_for(events: Sequence[Any], current: Any, previous: bool) -> Any:
+    """The current session id, or the session before it in event order."""
+    if not previous:
+        return current
+    order: list[Any] = []
+    for event in events:
+        if isinstance(event, Mapping):
+            sid = event.get("sessionId")
+            if sid is not None and sid not in order:
+                order.append(sid)
+    if current in order:
+        i = order.index(current)
+        return order[i - 1] if i > 0 else object()
+    return order[-1] if order else object()
