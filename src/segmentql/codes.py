@@ -56,6 +56,7 @@ _ALL: tuple[CodeInfo, ...] = (
     _e("Q120", "unknown case style, rounding mode, type or unit name"),
     _e("Q121", "reserved word used as a name"),
     _e("Q122", "duplicate parameter name"),
+    _e("Q123", "float literal out of range"),
     _e("Q150", "query longer than the length limit"),
     _e("Q151", "query nested deeper than the depth limit"),
     # --- Q2xx: names, types, schema ------------------------------------------------------
