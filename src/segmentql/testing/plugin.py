@@ -1,0 +1,3 @@
+"""pytest plugin for segmentql (work in progress: audience file collection lands next)."""
+
+from __future__ import annotations
