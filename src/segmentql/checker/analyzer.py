@@ -122,19 +122,6 @@ _CAST_RESULTS: dict[ast.CastType, SchemaType] = {
     ast.CastType.FLOAT: NUMBER, ast.CastType.COLLECTION: list_of(ANY),
     ast.CastType.TIME: TIME, ast.CastType.DATE: DATE, ast.CastType.DATETIME: DATETIME,
 }
-_NUMERIC_CASTS = {ast.CastType.NUMBER, ast.CastType.INTEGER, ast.CastType.DECIMAL,
-                  ast.CastType.FLOAT}
-#: Which source categories each cast accepts (everything else is Q212).
-_CASTS_FROM: dict[ast.CastType, set[table.Cat]] = {
-    ast.CastType.BOOLEAN: {table.Cat.BOOLEAN, table.Cat.NUMBER, table.Cat.STRING},
-    ast.CastType.STRING: {c for c in table.Cat if c not in (table.Cat.FUNCTION,)},
-    **{t: {table.Cat.NUMBER, table.Cat.STRING, table.Cat.BOOLEAN} for t in _NUMERIC_CASTS},
-    ast.CastType.COLLECTION: {table.Cat.LIST, table.Cat.MAP, table.Cat.STRING},
-    ast.CastType.TIME: {table.Cat.STRING, table.Cat.TIME, table.Cat.DATETIME},
-    ast.CastType.DATE: {table.Cat.STRING, table.Cat.DATE, table.Cat.DATETIME},
-    ast.CastType.DATETIME: {table.Cat.STRING, table.Cat.DATE, table.Cat.DATETIME,
-                            table.Cat.NUMBER},
-}
 _CRITERION_TESTS: dict[ast.CriterionOp, str] = {
     ast.CriterionOp.EQUAL: "equal", ast.CriterionOp.GREATER: "greater",
     ast.CriterionOp.GREATER_EQUAL: "greater_equal", ast.CriterionOp.LESS: "less",
@@ -925,7 +912,7 @@ class Checker:
                 target, TypeKind.DATETIME)
             self._temporal_literal(node.operand, kind)
         cat = table.category(operand)
-        if cat is not None and cat not in _CASTS_FROM[target]:
+        if cat is not None and cat not in table.CASTS[target.value]:
             self.report(
                 "Q212", f"a {_describe(operand)} cannot be converted to {target.value}",
                 node.span,
