@@ -68,3 +68,42 @@ def track(event: str, anon: str | None = None, user: str | None = None,
 def pageview(url: str, anon: str | None = None, user: str | None = None,
              **more: Any) -> dict[str, Any]:
     return track("pageOpened", anon, user, url=url, **more)
+
+
+def crash_batches(seed: int, count: int = 40, size: int = 15) -> list[list[dict[str, Any]]]:
+    """Deterministic batches (explicit timestamps) mixing every kind of event, including
+    deletions, for the crash test."""
+    import random
+
+    rng = random.Random(seed)
+    batches = []
+    at = T0
+    for b in range(count):
+        batch: list[dict[str, Any]] = []
+        for _ in range(size):
+            at += timedelta(minutes=rng.choice([1, 5, 40]))
+            anon = f"device-{rng.randrange(8)}"
+            user = f"user-{rng.randrange(5)}"
+            kind = rng.random()
+            if kind < 0.35:
+                event = pageview(f"/page/{rng.randrange(50)}", anon=anon, title="x" * 200)
+            elif kind < 0.55:
+                event = patch(("increment", "visits", 1), ("add", "tags", f"t{rng.randrange(9)}"),
+                              ("set", "note", "y" * rng.randrange(1, 400)), anon=anon)
+            elif kind < 0.7:
+                event = identify(user, anon, plan=rng.choice(["free", "pro"]))
+            elif kind < 0.8:
+                event = anonymize(anon)
+            elif kind < 0.9:
+                event = {"type": "group", "group_id": f"g{rng.randrange(3)}", "user_id": user,
+                         "traits": {"size": rng.randrange(100)}}
+            else:
+                event = patch(("set", "plan", "x"), anon=anon, target="session")
+            event["timestamp"] = at.isoformat()
+            event["message_id"] = f"m-{b}-{len(batch)}"
+            batch.append(event)
+        if b % 10 == 9:
+            batch.append({"type": "delete_user", "user_id": f"user-{rng.randrange(5)}",
+                          "timestamp": at.isoformat()})
+        batches.append(batch)
+    return batches
