@@ -75,7 +75,7 @@ class Case:
 def load_file(path: Path) -> list[Case]:
     """All cases of one YAML file (a top-level list of mappings)."""
     with path.open(encoding="utf-8") as handle:
-        document = yaml.load(handle, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        document = yaml.load(handle, Loader=_Loader)  # a SafeLoader subclass
     if not isinstance(document, list):
         raise ValueError(f"{path.name}: the top level must be a list of cases")
     return [Case(path.stem, item) for item in document]
