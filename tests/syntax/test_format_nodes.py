@@ -86,6 +86,7 @@ CASES: list[tuple[A.Expr, str]] = [
     (A.Unary(A.UnaryOp.NEG, A.Unary(A.UnaryOp.NEG, i(1))), "- -1"),
     (A.Unary(A.UnaryOp.POS, attr(USER, "age")), "+user's age"),
     (A.Unary(A.UnaryOp.PERCENT, i(20)), "20%"),
+    (A.Unary(A.UnaryOp.NEG, A.DurationLiteral(2, A.DurationUnit.DAY)), "-(2 days)"),
     (b(A.BinaryOp.AND, X, b(A.BinaryOp.OR, Y, Z)), "x and (y or z)"),
     (b(A.BinaryOp.OR, X, b(A.BinaryOp.AND, Y, Z)), "x or y and z"),
     (b(A.BinaryOp.OR, b(A.BinaryOp.OR, X, Y), Z), "x or y or z"),

@@ -466,6 +466,9 @@ class _Printer:
             operand = self.expr(node.operand, Level.NOT, tail=tail)
             return f"not {operand}", Level.NOT, self._open_right(node.operand, tail)
         operand = self.expr(node.operand, Level.UNARY, tail=tail)
+        if isinstance(node.operand, ast.DurationLiteral):
+            # `-2 days` is the literal with a negative amount; this is a negated literal.
+            operand = f"({operand})"
         space = " " if operand.startswith(("-", "+")) else ""
         return f"{op.value}{space}{operand}", Level.UNARY, False
 

@@ -234,24 +234,30 @@ def tests_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
     )  # fmt: skip
 
 
+def _item_and_index() -> Strategy[tuple[str, str | None]]:
+    """A quantifier's item name and optional index name, never the same name."""
+    return st.tuples(identifiers(), st.none() | identifiers()).filter(
+        lambda pair: pair[1] is None or pair[0].lower() != pair[1].lower()
+    )
+
+
 def quantifiers_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
     """`every|some|no X in C [indexed by I] satisfies ...` and the counted forms."""
-    index = st.none() | identifiers()
     simple = st.builds(
-        lambda kind, item, coll, cond, idx: ast.Quantifier(kind, item, coll, cond, idx),
+        lambda kind, names, coll, cond: ast.Quantifier(kind, names[0], coll, cond, names[1]),
         st.sampled_from([ast.QuantifierKind.EVERY, ast.QuantifierKind.SOME, ast.QuantifierKind.NO]),
-        identifiers(), children, children, index,
+        _item_and_index(), children, children,
     )  # fmt: skip
     counted = st.builds(
-        lambda kind, n, distinct, item, coll, cond, idx: ast.Quantifier(
-            kind, item, coll, cond, idx, ast.IntegerLiteral(n), distinct
+        lambda kind, n, distinct, names, coll, cond: ast.Quantifier(
+            kind, names[0], coll, cond, names[1], ast.IntegerLiteral(n), distinct
         ),
         st.sampled_from(
             [ast.QuantifierKind.AT_LEAST, ast.QuantifierKind.AT_MOST, ast.QuantifierKind.EXACTLY]
         ),
-        st.integers(0, 20), st.booleans(), identifiers(), children, children, index,
+        st.integers(0, 20), st.booleans(), _item_and_index(), children, children,
     )  # fmt: skip
-    return (simple | counted).filter(lambda q: q.index != q.item)
+    return simple | counted
 
 
 def macros_of(children: Strategy[ast.Expr]) -> Strategy[ast.Expr]:
@@ -400,11 +406,15 @@ def leaves() -> Strategy[ast.Expr]:
 
 def nested_expressions(max_depth: int = 3) -> Strategy[ast.Expr]:
     """Expressions of every kind except `let`, at most `max_depth` nodes deep."""
-    strategy = leaves()
-    for _ in range(max_depth):
-        children = strategy
-        strategy = st.one_of(leaves(), *(combine(children) for combine in _COMBINATORS))
-    return strategy
+    if max_depth <= 0:
+        return leaves()
+    # `deferred` keeps each level's repr short (hypothesis prints strategies in reports).
+    return st.deferred(lambda: _level(max_depth))
+
+
+def _level(depth: int) -> Strategy[ast.Expr]:
+    children = nested_expressions(depth - 1)
+    return st.one_of(leaves(), *(combine(children) for combine in _COMBINATORS))
 
 
 def expressions(max_depth: int = 3) -> Strategy[ast.Expr]:
