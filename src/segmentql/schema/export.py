@@ -120,3 +120,50 @@ def attribute_to_dict(spec: AttributeSpec) -> str | dict[str, Any]:
     if isinstance(body, str):
         return {"type": body, **extra}
     return {**body, **extra}
+
+
+def catalog_markdown(schema: Schema) -> str:
+    """A Markdown table per variable: attribute path, type, description (docs/schema.md)."""
+    lines: list[str] = []
+    for spec in schema:
+        lines += [f"### `{spec.name}`", "", spec.description, ""]
+        t = spec.type
+        if t.kind is not TypeKind.OBJECT and not (
+            t.kind is TypeKind.LIST and t.element.kind is TypeKind.OBJECT
+        ):
+            lines += [f"Type: `{t.describe()}`.", ""]
+            continue
+        if t.kind is TypeKind.LIST:
+            lines += [f"Type: `{t.describe()}`, each item:", ""]
+            t = t.element
+        openness = "open: other names are allowed, of type `any`" if t.open else \
+            "closed: other names are errors (Q201)"
+        if t.field("custom") is not None:
+            openness = "other names are custom attributes (`custom`, open)"
+        lines += [f"Object, {openness}.", "", "| Attribute | Type | Description |",
+                  "|---|---|---|"]
+        for path, attr in _flatten(t, ""):
+            flags = []
+            if attr.virtual:
+                flags.append("virtual")
+            if attr.deprecated is not False:
+                flags.append("deprecated")
+            suffix = f" ({', '.join(flags)})" if flags else ""
+            lines.append(
+                f"| `{path}` | `{attr.type.describe()}`{suffix} | {attr.description} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _flatten(t: SchemaType, prefix: str) -> list[tuple[str, AttributeSpec]]:
+    out: list[tuple[str, AttributeSpec]] = []
+    for attr in t.fields:
+        path = f"{prefix}{attr.name}"
+        out.append((path, attr))
+        inner = attr.type
+        if inner.kind is TypeKind.LIST and inner.element.kind is TypeKind.OBJECT:
+            out += _flatten(inner.element, f"{path}[].")
+        elif inner.kind is TypeKind.OBJECT and attr.name != "custom":
+            out += _flatten(inner, f"{path}.")
+    return out
