@@ -1,0 +1,232 @@
+"""`segmentql apply EVENTS.jsonl --store FILE` and `segmentql snapshot --store FILE --user-id ID`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from segmentql.cli.common import EXIT_FINDINGS, EXIT_OK, CommandError, print_json
+
+BATCH_SIZE = 500
+
+
+def register(subparsers: Any) -> None:
+    apply = subparsers.add_parser(
+        "apply",
+        help="apply identify/patch/track/... events (JSON lines) to a profile store",
+        description="Apply events, one JSON object per line, to a SQLite profile store. "
+        "Events are applied in batches (one transaction each); a bad line stops the run with "
+        "FILE:LINE and the reason, and every line before it stays applied.",
+    )
+    apply.add_argument("events", help="a .jsonl file of events; '-' reads standard input")
+    apply.add_argument("--store", required=True, help="the SQLite store file (created if absent)")
+    apply.add_argument(
+        "--batch-size", type=int, default=BATCH_SIZE, help=f"events per transaction "
+        f"(default {BATCH_SIZE})"
+    )
+    apply.add_argument(
+        "--progress", action="store_true", help="show a progress bar even when stderr is not a "
+        "terminal"
+    )
+    apply.add_argument("--quiet", action="store_true", help="print no summary")
+    apply.set_defaults(handler=run_apply)
+
+    snapshot = subparsers.add_parser(
+        "snapshot",
+        help="print the snapshot (the variables queries read) of a user or device",
+        description="Print the snapshot of a user or device from a profile store as JSON.",
+    )
+    snapshot.add_argument("--store", required=True, help="the SQLite store file")
+    who = snapshot.add_mutually_exclusive_group(required=True)
+    who.add_argument("--anonymous-id", help="the device's anonymous id")
+    who.add_argument("--user-id", help="the user's id")
+    snapshot.add_argument(
+        "--request", help="a JSON file of request-time variables (page, location, device, "
+        "browser, campaign, cart, context)"
+    )
+    snapshot.add_argument(
+        "--now", help="ISO-8601 instant; a session idle past the timeout shows as a new one"
+    )
+    snapshot.set_defaults(handler=run_snapshot)
+
+
+# --- apply -------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A hand-rolled progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, total: int, stream: IO[str]) -> None:
+        self.total = max(total, 1)
+        self.stream = stream
+        self.last = 0.0
+
+    def update(self, done: int, lines: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < 0.1:
+            return
+        self.last = now
+        fraction = min(done / self.total, 1.0)
+        filled = int(fraction * 30)
+        bar = "#" * filled + "-" * (30 - filled)
+        self.stream.write(f"\r[{bar}] {fraction:6.1%}  {lines} lines")
+        self.stream.flush()
+
+    def finish(self, lines: int) -> None:
+        self.update(self.total, lines, force=True)
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _lines(stream: IO[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, bytes read so far, line) for each line."""
+    read = 0
+    for number, line in enumerate(stream, start=1):
+        read += len(line)
+        yield number, read, line
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    from segmentql.state import ApplyResult, ProfileStore, StateError, parse_event
+
+    if args.batch_size < 1:
+        raise CommandError("--batch-size must be at least 1")
+    name = "<stdin>" if args.events == "-" else args.events
+    if args.events == "-":
+        source: IO[bytes] = sys.stdin.buffer
+        size = 0
+    else:
+        try:
+            source = open(args.events, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise CommandError(f"cannot read events file {args.events}: {exc.strerror}") from None
+        size = Path(args.events).stat().st_size
+    try:
+        store = ProfileStore.open(args.store)
+    except StateError as exc:
+        source.close()
+        raise CommandError(str(exc)) from None
+    show = size > 0 and (args.progress or sys.stderr.isatty())
+    progress = Progress(size, sys.stderr) if show else None
+    totals = {"applied": 0, "dropped": 0, "notices": 0}
+    line_count = 0
+
+    def record(result: ApplyResult) -> None:
+        totals["applied"] += result.applied
+        totals["dropped"] += len(result.dropped)
+        totals["notices"] += len(result.notices)
+
+    def fail(line: int, message: str) -> int:
+        if progress is not None:
+            progress.stream.write("\n")
+        print(f"{name}:{line}: {message}", file=sys.stderr)
+        _summary(args, totals, stopped=True)
+        return EXIT_FINDINGS
+
+    try:
+        batch: list[Any] = []
+        numbers: list[int] = []
+        for number, read, raw in _lines(source):
+            line_count = number
+            text = raw.decode("utf-8", errors="replace").strip()
+            if not text:
+                continue
+            try:
+                event = parse_event(text)
+            except StateError as exc:
+                flushed = _flush(store, batch, numbers, record)
+                if flushed is not None:
+                    return fail(*flushed)
+                return fail(number, exc.message)
+            batch.append(event)
+            numbers.append(number)
+            if len(batch) >= args.batch_size:
+                flushed = _flush(store, batch, numbers, record)
+                if flushed is not None:
+                    return fail(*flushed)
+                batch, numbers = [], []
+            if progress is not None:
+                progress.update(read, number)
+        flushed = _flush(store, batch, numbers, record)
+        if flushed is not None:
+            return fail(*flushed)
+        if progress is not None:
+            progress.finish(line_count)
+    finally:
+        source.close()
+        store.close()
+    _summary(args, totals, stopped=False)
+    return EXIT_OK
+
+
+def _flush(store: Any, batch: list[Any], numbers: list[int], record: Any) -> tuple[int, str] | None:
+    """Apply `batch`; on an invalid event apply the events before it, and return
+    (line, message) of the invalid one."""
+    from segmentql.state import StateError
+
+    if not batch:
+        return None
+    try:
+        record(store.apply(batch))
+        return None
+    except StateError as exc:
+        index = exc.event_index if exc.event_index is not None else 0
+        if index > 0:
+            record(store.apply(batch[:index]))
+        return numbers[index], exc.message
+
+
+def _summary(args: argparse.Namespace, totals: dict[str, int], *, stopped: bool) -> None:
+    if args.quiet:
+        return
+    verb = "stopped after applying" if stopped else "applied"
+    print(
+        f"{verb} {totals['applied']} events to {args.store} "
+        f"({totals['dropped']} dropped as duplicate or suppressed, {totals['notices']} notices)",
+        file=sys.stderr if stopped else sys.stdout,
+    )
+
+
+# --- snapshot ----------------------------------------------------------------------------------
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    from segmentql.state import ProfileStore, StateError
+
+    if not Path(args.store).exists():
+        raise CommandError(f"store file not found: {args.store}")
+    request: dict[str, Any] = {}
+    if args.request:
+        try:
+            request = json.loads(Path(args.request).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CommandError(f"cannot read request file {args.request}: {exc}") from None
+        allowed = {"page", "location", "device", "browser", "campaign", "cart", "context"}
+        if not isinstance(request, dict) or set(request) - allowed:
+            raise CommandError(
+                f"request file {args.request}: a JSON object with only the keys "
+                f"{', '.join(sorted(allowed))}"
+            )
+    now = None
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            raise CommandError(f"--now is not an ISO-8601 instant: {args.now!r}") from None
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+    try:
+        with ProfileStore.open(args.store) as store:
+            snapshot = store.snapshot(
+                anonymous_id=args.anonymous_id, user_id=args.user_id, now=now, **request
+            )
+    except StateError as exc:
+        raise CommandError(str(exc)) from None
+    print_json(snapshot.to_json())
+    return EXIT_OK
