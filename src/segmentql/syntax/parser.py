@@ -1,0 +1,200 @@
+"""Text → AST: the public parsing API.
+
+    parse(text) -> Expr                         # raises QuerySyntaxError (all diagnostics)
+    parse_with_diagnostics(text) -> ParseResult  # never raises
+    expected_tokens(prefix) -> frozenset[str]    # for completion
+
+One Lark LALR parser is built on first use from `segmentql/grammar/query.lark` (contextual
+lexer, see `syntax.lexer`) and shared; AST nodes are built during the parse by the inline
+transformer in `syntax.transform`, so nothing here recurses over the tree.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from lark import Lark
+from lark.exceptions import LarkError, UnexpectedInput
+
+from segmentql.diagnostics import Diagnostic, Severity, Span, has_errors, sort_diagnostics
+from segmentql.errors import QuerySyntaxError
+from segmentql.grammar import grammar_text
+from segmentql.syntax import ast
+from segmentql.syntax.lexer import CURRENT, ParseState, QueryLexer, current_state
+from segmentql.syntax.syntax_errors import diagnose
+from segmentql.syntax.transform import ToAst
+
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_LENGTH",
+    "ParseResult",
+    "build_parser",
+    "expected_tokens",
+    "parse",
+    "parse_with_diagnostics",
+]
+
+DEFAULT_MAX_LENGTH = 500
+DEFAULT_MAX_DEPTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """What `parse_with_diagnostics` found.
+
+    `ast` is the tree whenever the text has the shape of a query, even if a diagnostic was
+    reported about one of its parts (an escape, an out-of-range literal, `is` + non-literal);
+    it is None when the text does not parse or breaks a limit. `ok` means no errors.
+    """
+
+    ast: ast.Expr | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.ast is not None and not has_errors(self.diagnostics)
+
+
+def _unclosed_comment(token: Any) -> Any:
+    state = current_state()
+    start = token.start_pos or 0
+    state.error(
+        "Q115", state.span(start, len(state.text)), "unterminated block comment",
+        help="close the comment with */",
+    )
+    return token
+
+
+def build_parser(*, strict: bool = False) -> Lark:
+    """A new parser for the grammar. `strict=True` makes any LALR conflict or terminal
+    collision an error (used by the tests; needs `interegular`)."""
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        keep_all_tokens=True,
+        transformer=ToAst(),
+        lexer_callbacks={"UNCLOSED_COMMENT": _unclosed_comment},
+        strict=strict,
+        _plugins={"ContextualLexer": QueryLexer},
+    )
+
+
+_PARSER: Lark | None = None
+_PARSER_LOCK = threading.Lock()
+
+
+def _parser() -> Lark:
+    global _PARSER
+    if _PARSER is None:
+        with _PARSER_LOCK:
+            if _PARSER is None:
+                _PARSER = build_parser()
+    return _PARSER
+
+
+def parse(text: str, *, max_length: int = DEFAULT_MAX_LENGTH,
+          max_depth: int = DEFAULT_MAX_DEPTH) -> ast.Expr:
+    """Parse one query. Raises `QuerySyntaxError` holding every diagnostic found."""
+    result = parse_with_diagnostics(text, max_length=max_length, max_depth=max_depth)
+    if result.ast is None or has_errors(result.diagnostics):
+        raise QuerySyntaxError(result.diagnostics, text)
+    return result.ast
+
+
+def parse_with_diagnostics(text: str, *, max_length: int = DEFAULT_MAX_LENGTH,
+                           max_depth: int = DEFAULT_MAX_DEPTH) -> ParseResult:
+    """Parse one query, collecting diagnostics instead of raising, for any input string."""
+    if not isinstance(text, str):
+        raise TypeError(f"a query is a str, not {type(text).__name__}")
+    if len(text) > max_length:
+        return ParseResult(None, [_too_long(text, max_length)])
+    state = ParseState(text)
+    reset = CURRENT.set(state)
+    node: ast.Expr | None = None
+    try:
+        node = _parser().parse(text)
+    except UnexpectedInput as error:
+        if not (_ends_in_comment(state) and getattr(error, "token", None) is not None
+                and error.token.type == "$END"):  # the comment already explains it
+            state.diagnostics.extend(diagnose(error, state))
+    except LarkError as error:  # pragma: no cover - lark raises UnexpectedInput for input
+        state.error("Q101", state.span(0, len(text)), f"this query does not parse: {error}")
+    finally:
+        CURRENT.reset(reset)
+    for span in state.big_integers.values():
+        state.error(
+            "Q108", span, "integer literal is outside the 64-bit range",
+            help="integers run from -9223372036854775808 to 9223372036854775807; use a "
+            "decimal (with a point) for larger exact numbers",
+        )
+    if node is not None:
+        deep = _too_deep(node, max_depth)
+        if deep is not None:
+            state.diagnostics.append(deep)
+            node = None
+    return ParseResult(node, sort_diagnostics(state.diagnostics))
+
+
+def _ends_in_comment(state: ParseState) -> bool:
+    return any(d.code == "Q115" for d in state.diagnostics)
+
+
+def _too_long(text: str, max_length: int) -> Diagnostic:
+    return Diagnostic(
+        "Q150", Severity.ERROR,
+        f"the query is {len(text)} characters long; the limit is {max_length}",
+        Span.from_offsets(text, max_length, len(text)),
+        help="split the rule, or move long lists into context attributes",
+    )
+
+
+def _too_deep(node: ast.Node, max_depth: int) -> Diagnostic | None:
+    """The first node deeper than `max_depth` (depth of the syntax tree), found iteratively."""
+    stack: list[tuple[ast.Node, int]] = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if depth > max_depth:
+            return Diagnostic(
+                "Q151", Severity.ERROR,
+                f"the query is nested more than {max_depth} levels deep",
+                current.span,
+                help="flatten the expression, e.g. with 'let' declarations",
+            )
+        stack.extend((child, depth + 1) for child in current.children())
+    return None
+
+
+def expected_tokens(prefix: str) -> frozenset[str]:
+    """The grammar's terminal names that may come next after `prefix`.
+
+    The prefix is lexed completely (a word at its very end counts as a whole token) and fed
+    to the LALR parser; the result is every terminal the parser would shift next, after any
+    reductions, e.g. `{"IS", "POSS", "DOT", ...}` after `user`. Keywords are named by their
+    upper-cased word (`IS`, `EQUAL`); `NAME`, `INT`, `DQ_STRING`, ... are token classes;
+    `CRIT_AND`/`CRIT_OR`/`CRIT_COMMA` are `and`/`or`/`,` joining another event criterion;
+    `$END` means the query may end here. A prefix that does not lex or parse gives the empty
+    set.
+    """
+    from segmentql.syntax.lexer import parser_accepts
+
+    state = ParseState(prefix)
+    reset = CURRENT.set(state)
+    try:
+        interactive = _parser().parse_interactive(prefix)
+        interactive.exhaust_lexer()
+        parser_state = interactive.parser_state
+        candidates = parser_state.parse_conf.states[parser_state.position]
+        return frozenset(
+            name for name in candidates
+            if name.isupper() or name == "$END"
+            if parser_accepts(parser_state, name)
+        )
+    except LarkError:
+        return frozenset()
+    finally:
+        CURRENT.reset(reset)

@@ -1,0 +1,214 @@
+"""Lark's parse errors → diagnostics in the words of the query language.
+
+A lark error names terminals (`IS`, `DQ_STRING`, `$END`); users need "expected a value after
+'is'". The mapping looks at the unexpected token, the token before it and the set of
+terminals the parser would have taken, and picks a code from `segmentql.codes` (Q1xx).
+End-of-input errors point at the end of the text (lark reuses the last token's position).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from segmentql.diagnostics import Diagnostic, Severity, Span
+from segmentql.syntax.lexer import ParseState
+
+#: Terminals that can start an operand; if the parser wanted any of these, "a value" is missing.
+VALUE_STARTS = frozenset(
+    "NAME INT DECIMAL FLOAT DQ_STRING SQ_STRING REGEX LSQB NULL TRUE FALSE".split()
+)
+_DESCRIPTIONS = {
+    "NAME": "a name",
+    "INT": "a whole number",
+    "DECIMAL": "a number",
+    "FLOAT": "a number",
+    "DQ_STRING": "a string",
+    "SQ_STRING": "a string",
+    "REGEX": "a regular expression",
+    "POSS": "'s",
+    "SPOSS": "'",
+    "OR_ELSE": "'or else'",
+    "CRIT_AND": "'and'",
+    "CRIT_OR": "'or'",
+    "CRIT_COMMA": "','",
+    "$END": "the end of the query",
+}
+_PUNCTUATION = {
+    "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "COMMA": ",", "COLON": ":",
+    "SEMI": ";", "DOT": ".", "DOTDOT": "..", "ARROW": "=>", "ASSIGN": "=", "EQEQ": "==",
+    "NE": "!=", "LE": "<=", "GE": ">=", "LT": "<", "GT": ">", "PLUS": "+", "MINUS": "-",
+    "STAR": "*", "SLASH": "/", "POW": "**", "PERCENT": "%", "AMP": "&", "AMPAMP": "&&",
+    "PIPEPIPE": "||", "BANG": "!", "QQ": "??",
+}
+_EVENT_WORDS = frozenset(
+    "ABANDONED VIEWED PLACED ORDERED OPENED SHOWN EXPERIENCED COMPLETED SIGNED".split()
+)
+_QUANTIFIER_WORDS = frozenset("EVERY SOME NO ANY DISTINCT INDEXED".split())
+_MODIFIER_WORDS = frozenset("ROUNDED SORTED WITHOUT SCALE".split())
+_NAME_KEYWORDS = frozenset(
+    "COUNT SUM MINIMUM MIN MAXIMUM MAX AVERAGE FIRST LAST KEYS VALUES NUMBER THIS".split()
+)
+_UNIT_TERMINALS = frozenset({"DAY", "DAYS", "HOUR", "HOURS", "YEAR", "YEARS"})
+_CLOSERS = {"RPAR": "(", "RSQB": "["}
+
+
+def describe(terminal: str) -> str:
+    """How a terminal is named in messages: `'is'`, `'('`, `a string`..."""
+    if terminal in _DESCRIPTIONS:
+        return _DESCRIPTIONS[terminal]
+    if terminal in _PUNCTUATION:
+        return f"'{_PUNCTUATION[terminal]}'"
+    return f"'{terminal.lower().replace('_', ' ')}'"
+
+
+def describe_expected(expected: Iterable[str]) -> str:
+    names = set(expected)
+    parts: list[str] = []
+    if names & VALUE_STARTS and {"NAME", "INT", "DQ_STRING"} <= names:
+        parts.append("a value")
+        names -= VALUE_STARTS | {"LPAR", "MINUS", "PLUS", "BANG", "NOT"}
+    words = sorted({describe(n) for n in names if not n.startswith("__")})
+    parts.extend(w for w in words if w not in parts)
+    if not parts:
+        return "something else"
+    if len(parts) > 8:
+        parts = [*parts[:7], "..."]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _show(token: Token) -> str:
+    text = str(token)
+    return text if len(text) <= 20 else text[:17] + "..."
+
+
+def diagnose(error: UnexpectedInput, state: ParseState) -> list[Diagnostic]:
+    """The diagnostics for one lark error (usually one)."""
+    if isinstance(error, UnexpectedToken):
+        return [_unexpected_token(error, state)]
+    if isinstance(error, UnexpectedCharacters):
+        return [_unexpected_character(error, state)]
+    pos = getattr(error, "pos_in_stream", None) or len(state.text)
+    return [_error("Q101", state.span(pos, pos), "this query does not parse")]
+
+
+def _error(code: str, span: Span, message: str, help: str | None = None) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, message, span, help=help)
+
+
+def _unexpected_character(error: UnexpectedCharacters, state: ParseState) -> Diagnostic:
+    text = state.text
+    pos = error.pos_in_stream
+    char = text[pos] if pos < len(text) else ""
+    if char in "\"'":
+        return _error(
+            "Q103", state.span(pos, len(text)), "unterminated string: the closing quote is "
+            "missing", help=f"end the string with {char}",
+        )
+    if char == "~":
+        end = len(text) if text.startswith("~/", pos) else pos + 1
+        return _error(
+            "Q105", state.span(pos, end), "invalid regular-expression literal",
+            help="write a regular expression as ~/pattern/flags, e.g. ~/^a.*z$/i",
+        )
+    shown = char if char.isprintable() and not char.isspace() else repr(char)
+    return _error("Q100", state.span(pos, pos + 1), f"unexpected character '{shown}'")
+
+
+def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
+    token: Token = error.token
+    expected = {e for e in error.expected if not e.startswith("__")}
+    at_end = token.type == "$END"
+    if at_end:
+        history = state.tokens
+        span = state.span(len(state.text), len(state.text))
+    else:
+        history = [t for t in state.tokens if (t.start_pos or 0) < (token.start_pos or 0)]
+        span = state.span(token.start_pos or 0, token.end_pos or 0)
+    prev = history[-1] if history else None
+    before = history[-2] if len(history) > 1 else None
+    found = "" if at_end else f", found '{_show(token)}'"
+    after = f" after '{_show(prev)}'" if prev is not None else ""
+    prev_type = prev.type if prev is not None else ""
+
+    if at_end and prev is None:
+        return _error("Q113", state.span(0, len(state.text)), "the query is empty",
+                      help="write an expression, e.g. user's plan is \"pro\"")
+    if not at_end and token.type in _CLOSERS and not state.open_brackets_before(token):
+        return _error(
+            "Q112", span, f"'{token}' closes a bracket that was never opened",
+            help="remove it, or add the matching opening bracket",
+        )
+    if not at_end and token.type == "NAME" and prev_type in ("INT", "DECIMAL") and (
+        expected & _UNIT_TERMINALS
+    ):
+        return _error(
+            "Q110", span, f"unknown duration unit '{token}'",
+            help="units: year, month, week, weekday, weekend day, day, hour, minute, second, "
+            "millisecond, microsecond, nanosecond (singular or plural)",
+        )
+    if prev_type in _NAME_KEYWORDS and expected <= {"OF", "WEEK", "MONTH", "YEAR"}:
+        assert prev is not None
+        return _error(
+            "Q121", state.span(prev.start_pos or 0, prev.end_pos or 0),
+            f"'{prev}' is a reserved word and cannot be used as a name here",
+            help=f"'{str(prev).lower()}' starts an expression such as "
+            f"'{str(prev).lower()} {'week' if prev_type == 'THIS' else 'of ...'}'; "
+            f"to read a property with this name, write it after 's or a dot",
+        )
+    if prev_type == "HAS" or (prev_type == "NOT" and before is not None and before.type == "HAS"):
+        return _error(
+            "Q116", span, f"expected an event{after}{found}",
+            help="events: abandoned a cart|product, viewed a product|campaign|page|post, "
+            "placed an order, ordered a product, opened a link, shown interest in ..., "
+            "experienced a custom event ..., completed goal ..., signed in|up",
+        )
+    if prev_type in _EVENT_WORDS or (before is not None and before.type in _EVENT_WORDS
+                                     and prev_type in ("A", "AN", "THE")):
+        return _error("Q116", span, f"expected {describe_expected(expected)}{after}{found}")
+    if prev_type == "AS" or (prev_type == "IN" and "LOWER" in expected):
+        what = "type" if prev_type == "AS" else "case style"
+        return _error("Q120", span, f"expected a {what}{after}{found}",
+                      help=f"use one of {describe_expected(expected)}")
+    if prev_type == "HALF" or (prev_type == "OF" and before is not None
+                               and before.type == "NUMBER"):
+        what = "rounding mode" if prev_type == "HALF" else "unit"
+        return _error("Q120", span, f"expected a {what}{after}{found}",
+                      help=f"use one of {describe_expected(expected)}")
+    if expected & {"SATISFIES", "SATISFY", "IN", "INDEXED"} and _in_quantifier(history) or (
+        prev_type in _QUANTIFIER_WORDS and "NAME" in expected and len(expected) <= 2
+    ):
+        return _error(
+            "Q117", span, f"expected {describe_expected(expected)}{after}{found}",
+            help="quantifiers read 'every|some|no ITEM in COLLECTION satisfies CONDITION' or "
+            "'at least|at most|exactly N of any ITEM in COLLECTION satisfies CONDITION'",
+        )
+    if prev_type == "LET" or expected <= {"SEMI", "ASSIGN", "NAME"} and "SEMI" in expected or (
+        expected == {"ASSIGN"}
+    ):
+        return _error(
+            "Q118", span, f"expected {describe_expected(expected)}{after}{found}",
+            help="declarations read 'let NAME = EXPRESSION;' before the query",
+        )
+    if prev_type in _MODIFIER_WORDS:
+        return _error("Q119", span, f"expected {describe_expected(expected)}{after}{found}")
+    if expected & VALUE_STARTS and {"NAME", "INT"} <= expected and prev is not None:
+        return _error("Q114", span, f"expected a value{after}{found}")
+    if at_end:
+        opener = state.innermost_open_bracket()
+        if opener is not None:
+            closer = ")" if opener.type == "LPAR" else "]"
+            return _error(
+                "Q111", state.span(opener.start_pos or 0, opener.end_pos or 0),
+                f"'{opener}' is never closed", help=f"add '{closer}'",
+            )
+        return _error("Q102", span, f"unexpected end of query; expected "
+                      f"{describe_expected(expected)}{after}")
+    return _error("Q101", span, f"unexpected '{_show(token)}'; expected "
+                  f"{describe_expected(expected)}{after}")
+
+
+def _in_quantifier(history: list[Token]) -> bool:
+    return any(t.type in _QUANTIFIER_WORDS or t.type == "SATISFIES" for t in history)
