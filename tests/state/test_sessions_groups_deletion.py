@@ -81,7 +81,7 @@ def test_case51_maximum_session_length() -> None:
 
 
 def test_case52_identity_change_ends_the_session_first_identify_keeps_it() -> None:
-    store, clock = make_store()
+    store, _ = make_store()
     store.apply(pageview("/", anon="a"))
     anonymous_session = session_id(store)
     store.apply(identify("u1", "a"))

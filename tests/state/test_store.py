@@ -125,7 +125,7 @@ def test_deletion_leaves_no_trace_in_the_file(tmp_path: Path) -> None:
                      track("orderPlaced", anon=secret_device, orderId="zq-secret-order"),
                      {**patch(("set", "zqnote", "zq-secret-note"), user=secret_user,
                               target="session"), "message_id": "zq-secret-message"}])
-        for n in range(5):
+        for _ in range(5):
             store.apply(patch(("increment", "visits"), user=secret_user))
 
         def file_bytes() -> bytes:
@@ -219,6 +219,6 @@ def test_a_closed_store_refuses_events(tmp_path: Path) -> None:
 
 
 def test_memory_store_clock_injection() -> None:
-    store, clock = make_store()
+    store, _ = make_store()
     store.apply(pageview("/", anon="a"))
     assert store.snapshot(anonymous_id="a")["session"]["start"] == T0
