@@ -733,7 +733,11 @@ class _Work:
             return
         expected = self.schema.type_at(variable, list(schema_path))
         if expected is None:
-            return
+            if self.schema.type_at(variable, []) is None:
+                return  # a variable the schema does not declare: no constraint
+            raise OperationFailed(
+                f"the schema does not declare {variable}.{'.'.join(schema_path)}"
+            )
         plain = thaw(value)
         if not expected.accepts(plain):
             raise OperationFailed(
