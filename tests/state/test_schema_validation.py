@@ -59,7 +59,7 @@ def test_a_closed_custom_object_rejects_undeclared_names() -> None:
     schema = schema_module.Schema.from_yaml(CLOSED)
     store, _ = make_store(schema=schema)
     store.apply(patch(("set", "plan", "pro"), ("increment", "score", 2), anon="a"))
-    with pytest.raises(PatchError, match="does not declare user.custom.color"):
+    with pytest.raises(PatchError, match=r"does not declare user\.custom\.color"):
         store.apply(patch(("set", "color", "red"), anon="a"))
     with pytest.raises(PatchError, match="schema expects"):
         store.apply(patch(("set", "plan", "gold"), anon="a"))
