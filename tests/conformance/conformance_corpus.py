@@ -180,7 +180,9 @@ def mismatch(expected: object, actual: object, where: str = "result") -> str | N
     if isinstance(expected, dt.datetime):
         if not isinstance(actual, dt.datetime) or actual.tzinfo is None:
             return fail("kind: aware datetime expected")
-        return None if actual == expected else fail("instant")
+        # Compare in UTC: Python never finds a gap/fold wall time equal across zones (PEP 495).
+        same = actual.astimezone(dt.UTC) == expected.astimezone(dt.UTC)
+        return None if same else fail("instant")
     if isinstance(expected, dt.date):
         if isinstance(actual, dt.datetime) or not isinstance(actual, dt.date):
             return fail("kind: date expected")
