@@ -304,14 +304,13 @@ def _block(text: str, start: int, end: int, *, folded: bool) -> tuple[str, list[
         if previous is not None:
             if folded and kind == "text" and previous == "text":
                 chars.append(" ")
-            elif folded and kind == "empty" and previous == "text":
-                pass  # the break before an empty line is dropped; the empty line gives one
-            else:
+                offsets.append(a - 1)
+            elif not (folded and kind == "empty" and previous == "text"):
+                # (in folded style the break before an empty line is dropped)
                 chars.append("\n")
-            offsets.append(a - 1)
+                offsets.append(a - 1)
         for i in range(min(content_start, b), b):
             chars.append(text[i])
             offsets.append(i)
-        if kind != "empty" or previous is not None:
-            previous = kind if not (folded and kind == "empty" and previous == "empty") else kind
+        previous = kind
     return "".join(chars), offsets

@@ -1,0 +1,301 @@
+"""The pygls server: LSP in and out, everything else in `features`, `documents`, `workspace`.
+
+Documents served:
+- `*.segmentql` (or language id `segmentql`): the whole text is one query;
+- audience files (`*.audiences.yaml`, `*.audience.yaml`, `.yml`, `.json`): every named query
+  (and every case's `query:`) is checked, with diagnostics placed inside the YAML/JSON text.
+
+Settings (`initializationOptions` or `workspace/didChangeConfiguration`, under `segmentql`):
+`schemaPath`, the schema file to check against (else `segmentql.schema.yaml` at the root).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from segmentql import __version__
+from segmentql.diagnostics import Diagnostic, Severity
+from segmentql.lsp import features
+from segmentql.lsp.documents import (
+    AudienceDocument,
+    EmbeddedQuery,
+    is_audience_file,
+    read_audience_document,
+)
+from segmentql.lsp.positions import Encoding, LineIndex
+from segmentql.lsp.workspace import SchemaCache, SchemaChoice
+
+LANGUAGE_ID = "segmentql"
+SOURCE = "segmentql"
+
+_SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+}
+_KIND = {
+    features.VARIABLE: types.CompletionItemKind.Variable,
+    features.FIELD: types.CompletionItemKind.Field,
+    features.OPERATOR: types.CompletionItemKind.Operator,
+    features.KEYWORD: types.CompletionItemKind.Keyword,
+    features.VALUE: types.CompletionItemKind.Value,
+    features.FUNCTION: types.CompletionItemKind.Function,
+}
+
+
+class SegmentqlServer(LanguageServer):
+    """A LanguageServer holding the settings and the schema cache."""
+
+    def __init__(self) -> None:
+        super().__init__("segmentql", __version__)
+        self.schema_path: str | None = None
+        self.schemas = SchemaCache()
+
+    # ----------------------------------------------------------------------- helpers
+
+    def encoding(self) -> Encoding:
+        name = str(self.workspace.position_encoding or "utf-16").lower()
+        return name if name in ("utf-8", "utf-32") else "utf-16"  # type: ignore[return-value]
+
+    def workspace_schema(self) -> SchemaChoice:
+        return self.schemas.choose(self.workspace.root_path, self.schema_path)
+
+    def view(self, uri: str) -> DocumentView | None:
+        """What the server knows of an open document, or None for files it does not serve."""
+        document = self.workspace.get_text_document(uri)
+        source = document.source
+        lines = LineIndex(source, self.encoding())
+        if uri.endswith(".segmentql") or document.language_id == LANGUAGE_ID:
+            return DocumentView(uri, source, lines, None, self.workspace_schema())
+        if is_audience_file(uri):
+            audience = read_audience_document(source)
+            choice = self.workspace_schema()
+            if audience.schema is not None:
+                choice = self.schemas.for_audience_file(to_fs_path(uri), audience.schema, choice)
+            return DocumentView(uri, source, lines, audience, choice)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentView:
+    uri: str
+    source: str
+    lines: LineIndex
+    #: None for a `.segmentql` document (one query: the whole text).
+    audience: AudienceDocument | None
+    schema: SchemaChoice
+
+    def range(self, start: int, end: int) -> types.Range:
+        (l1, c1), (l2, c2) = self.lines.position(start), self.lines.position(end)
+        return types.Range(types.Position(l1, c1), types.Position(l2, c2))
+
+    def offset(self, position: types.Position) -> int:
+        return self.lines.offset(position.line, position.character)
+
+    def query_at(self, offset: int) -> tuple[str, int, EmbeddedQuery | None] | None:
+        """(query text, offset in it, embedding) of the query under a file offset."""
+        if self.audience is None:
+            return self.source, offset, None
+        for query in self.audience.queries:
+            inside = query.from_file(offset)
+            if inside is not None:
+                return query.text, inside, query
+        return None
+
+    def file_range(self, query: EmbeddedQuery | None, start: int, end: int) -> types.Range:
+        if query is None:
+            return self.range(start, end)
+        return self.range(query.to_file(start), query.to_file(end))
+
+
+def to_lsp(diagnostic: Diagnostic, view: DocumentView, query: EmbeddedQuery | None,
+           ) -> types.Diagnostic:
+    """A segmentql diagnostic as an LSP one, placed in the file."""
+    message = diagnostic.message
+    if query is not None:
+        message = f"{message} (in {query.name})"
+    extra = [*(f"note: {n}" for n in diagnostic.notes)]
+    if diagnostic.help:
+        extra.append(f"help: {diagnostic.help}")
+    if extra:
+        message = "\n".join([message, *extra])
+    span = diagnostic.span
+    return types.Diagnostic(
+        range=view.file_range(query, span.start, span.end),
+        message=message,
+        severity=_SEVERITY[diagnostic.severity],
+        code=diagnostic.code,
+        source=SOURCE,
+    )
+
+
+def document_diagnostics(view: DocumentView) -> list[types.Diagnostic]:
+    """Every diagnostic of a served document, in file positions."""
+    out: list[types.Diagnostic] = []
+    if view.schema.problem:
+        out.append(types.Diagnostic(
+            range=view.range(0, 0), message=view.schema.problem,
+            severity=types.DiagnosticSeverity.Warning, source=SOURCE,
+        ))
+    schema = view.schema.schema
+    if view.audience is None:
+        out.extend(to_lsp(d, view, None) for d in features.diagnose(view.source, schema))
+        return out
+    for problem in view.audience.problems:
+        out.append(types.Diagnostic(
+            range=view.range(problem.start, problem.end), message=problem.message,
+            severity=types.DiagnosticSeverity.Error, source=SOURCE,
+        ))
+    for query in view.audience.queries:
+        found = features.diagnose(query.text, schema, expect=bool)
+        out.extend(to_lsp(d, view, query) for d in found)
+    return out
+
+
+def completion_list(view: DocumentView, position: types.Position) -> types.CompletionList:
+    at = view.query_at(view.offset(position))
+    if at is None:
+        return types.CompletionList(is_incomplete=False, items=[])
+    text, offset, _ = at
+    items = [
+        types.CompletionItem(
+            label=c.label,
+            kind=_KIND[c.kind],
+            detail=c.detail or None,
+            documentation=(
+                types.MarkupContent(types.MarkupKind.Markdown, c.documentation)
+                if c.documentation else None
+            ),
+            sort_text=f"{c.rank}{index:04d}",
+        )
+        for index, c in enumerate(features.complete(text, offset, view.schema.schema))
+    ]
+    return types.CompletionList(is_incomplete=False, items=items)
+
+
+def hover_result(view: DocumentView, position: types.Position) -> types.Hover | None:
+    at = view.query_at(view.offset(position))
+    if at is None:
+        return None
+    text, offset, query = at
+    info = features.hover(text, offset, view.schema.schema)
+    if info is None:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=info.markdown),
+        range=view.file_range(query, info.start, info.end),
+    )
+
+
+def formatting_edits(view: DocumentView) -> list[types.TextEdit] | None:
+    """One edit replacing the whole query document; audience files are left alone."""
+    if view.audience is not None:
+        return None
+    formatted = features.format_text(view.source)
+    if formatted is None:
+        return None
+    if view.source.endswith("\n") and not formatted.endswith("\n"):
+        formatted += "\n"
+    if formatted == view.source:
+        return []
+    return [types.TextEdit(range=view.range(0, len(view.source)), new_text=formatted)]
+
+
+# ------------------------------------------------------------------------------------------
+# The server and its handlers (thin: convert, call, convert back)
+# ------------------------------------------------------------------------------------------
+
+
+def _settings_path(options: Any) -> str | None:
+    """`schemaPath` from `{"segmentql": {"schemaPath": ...}}` or `{"schemaPath": ...}`."""
+    if not isinstance(options, dict):
+        return None
+    inner = options.get("segmentql", options)
+    if not isinstance(inner, dict):
+        return None
+    value = inner.get("schemaPath")
+    return value if isinstance(value, str) and value else None
+
+
+def build_server() -> SegmentqlServer:
+    """A new server with every feature registered."""
+    server = SegmentqlServer()
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: SegmentqlServer, params: types.InitializeParams) -> None:
+        ls.schema_path = _settings_path(params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: SegmentqlServer, params: types.InitializedParams) -> None:
+        # Build the parser and load the default schema now, not on the first keystroke.
+        features.complete("user's ", 7, ls.workspace_schema().schema)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def configuration(ls: SegmentqlServer, params: types.DidChangeConfigurationParams) -> None:
+        ls.schema_path = _settings_path(params.settings)
+        for uri in list(ls.workspace.text_documents):
+            publish(ls, uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: SegmentqlServer, params: types.DidOpenTextDocumentParams) -> None:
+        publish(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: SegmentqlServer, params: types.DidChangeTextDocumentParams) -> None:
+        publish(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: SegmentqlServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
+        )
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=["'", ".", " "]),
+    )
+    def completion(ls: SegmentqlServer, params: types.CompletionParams) -> types.CompletionList:
+        view = ls.view(params.text_document.uri)
+        if view is None:
+            return types.CompletionList(is_incomplete=False, items=[])
+        return completion_list(view, params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def on_hover(ls: SegmentqlServer, params: types.HoverParams) -> types.Hover | None:
+        view = ls.view(params.text_document.uri)
+        return None if view is None else hover_result(view, params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    def formatting(
+        ls: SegmentqlServer, params: types.DocumentFormattingParams
+    ) -> list[types.TextEdit] | None:
+        view = ls.view(params.text_document.uri)
+        return None if view is None else formatting_edits(view)
+
+    return server
+
+
+def publish(ls: SegmentqlServer, uri: str) -> None:
+    view = ls.view(uri)
+    if view is None:
+        return
+    version = ls.workspace.get_text_document(uri).version
+    ls.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(
+            uri=uri, version=version, diagnostics=document_diagnostics(view)
+        )
+    )
+
+
+def main(*, tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> None:
+    """Run the server on stdio (or TCP)."""
+    server = build_server()
+    if tcp:
+        server.start_tcp(host, port)
+    else:
+        server.start_io()
