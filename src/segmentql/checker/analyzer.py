@@ -192,7 +192,9 @@ class Checker:
     def declare(self, binding: Binding, span: Span) -> None:
         folded = binding.name.casefold()
         shadowed = self.lookup(binding.name)
-        if shadowed is not None:
+        if shadowed is not None and binding.kind == "parameter" and folded in self.scopes[-1]:
+            pass  # a duplicate parameter: the parser reports it (Q122)
+        elif shadowed is not None:
             self.report(
                 "Q219", f"`{binding.name}` shadows the {_kind_word(shadowed.kind)} of the "
                 "same name", span, help="rename one of them",
@@ -607,8 +609,15 @@ class Checker:
         right_node: ast.Node, right: SchemaType, span: Span, *, code: str,
     ) -> None:
         """One comparison or two-operand test, with literal coercions and 'never' checks."""
-        left = self._coerce(left_node, left, right)
-        right = self._coerce(right_node, right, left)
+        if key in ("before", "after"):
+            # These tests read both sides as instants: an ISO string is always a date-time.
+            left = self._coerce(left_node, left, right if right.kind in _TEMPORAL_KINDS
+                                else DATETIME)
+            right = self._coerce(right_node, right, left if left.kind in _TEMPORAL_KINDS
+                                 else DATETIME)
+        else:
+            left = self._coerce(left_node, left, right)
+            right = self._coerce(right_node, right, left)
         if key in ("==", "!=", "equal"):
             self._never_equal(left_node, left, right_node, right, key)
             return
@@ -718,8 +727,6 @@ class Checker:
             for arg_node, arg in zip(node.args, args, strict=True):
                 self._compare(key, word, node.subject, subject, arg_node, arg, node.span,
                               code="Q205")
-            if op in (ast.TestOp.BEFORE, ast.TestOp.AFTER):
-                self._temporal_subject(node, subject)
             if op is ast.TestOp.BETWEEN:
                 self._between(node)
             return BOOLEAN
@@ -747,10 +754,6 @@ class Checker:
                 labels=(Label(node.subject.span, _describe(subject)),
                         Label(node.args[0].span, _describe(arg))),
             )
-
-    def _temporal_subject(self, node: ast.Test, subject: SchemaType) -> None:
-        if isinstance(node.subject, ast.StringLiteral):
-            self._temporal_literal(node.subject, TypeKind.DATETIME)
 
     def _between(self, node: ast.Test) -> None:
         lo, hi = _constant(node.args[0]), _constant(node.args[1])
