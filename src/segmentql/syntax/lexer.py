@@ -119,6 +119,7 @@ def parser_accepts(parser_state: Any, terminal: str) -> bool:
     """Would the LALR parser shift `terminal` now (after any reductions)? Works on a copy
     of the state stack only, so no callbacks run."""
     states = parser_state.parse_conf.states
+    end_state = parser_state.parse_conf.end_state
     stack = list(parser_state.state_stack)
     while True:
         action = states[stack[-1]].get(terminal)
@@ -131,6 +132,8 @@ def parser_accepts(parser_state: Any, terminal: str) -> bool:
         if size:
             del stack[-size:]
         stack.append(states[stack[-1]][arg.origin.name][1])
+        if stack[-1] == end_state:
+            return terminal == "$END"
 
 
 # --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ End-of-input errors point at the end of the text (lark reuses the last token's p
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -31,6 +32,8 @@ _DESCRIPTIONS = {
     "POSS": "'s",
     "SPOSS": "'",
     "OR_ELSE": "'or else'",
+    "MACRO_OF": "'count of', 'sum of', ...",
+    "NUMBER_OF": "'number of'",
     "CRIT_AND": "'and'",
     "CRIT_OR": "'or'",
     "CRIT_COMMA": "','",
@@ -48,9 +51,7 @@ _EVENT_WORDS = frozenset(
 )
 _QUANTIFIER_WORDS = frozenset("EVERY SOME NO ANY DISTINCT INDEXED".split())
 _MODIFIER_WORDS = frozenset("ROUNDED SORTED WITHOUT SCALE".split())
-_NAME_KEYWORDS = frozenset(
-    "COUNT SUM MINIMUM MIN MAXIMUM MAX AVERAGE FIRST LAST KEYS VALUES NUMBER THIS".split()
-)
+_NAME_KEYWORDS = frozenset({"THIS"})
 _UNIT_TERMINALS = frozenset({"DAY", "DAYS", "HOUR", "HOURS", "YEAR", "YEARS"})
 _CLOSERS = {"RPAR": "(", "RSQB": "["}
 
@@ -64,14 +65,32 @@ def describe(terminal: str) -> str:
     return f"'{terminal.lower().replace('_', ' ')}'"
 
 
+@cache
+def _operators() -> frozenset[str]:
+    """What may follow a complete operand (`x`): operators, tests, modifiers."""
+    from segmentql.syntax.parser import expected_tokens
+
+    return expected_tokens("x") - {"$END", "LPAR", "ARROW"}
+
+
 def describe_expected(expected: Iterable[str]) -> str:
+    """`{"IS", "DOT", "$END"}` → "'.', 'is' or the end of the query"; large sets of
+    operators are summarised as "an operator"."""
     names = set(expected)
     parts: list[str] = []
     if names & VALUE_STARTS and {"NAME", "INT", "DQ_STRING"} <= names:
         parts.append("a value")
         names -= VALUE_STARTS | {"LPAR", "MINUS", "PLUS", "BANG", "NOT"}
+    operators = names & _operators()
+    if len(operators) > 6:
+        parts.append("an operator")
+        names -= operators
+    end = "$END" in names
+    names.discard("$END")
     words = sorted({describe(n) for n in names if not n.startswith("__")})
     parts.extend(w for w in words if w not in parts)
+    if end:
+        parts.append(describe("$END"))
     if not parts:
         return "something else"
     if len(parts) > 8:
@@ -119,7 +138,7 @@ def _unexpected_character(error: UnexpectedCharacters, state: ParseState) -> Dia
 
 def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
     token: Token = error.token
-    expected = {e for e in error.expected if not e.startswith("__")}
+    expected = _precise_expected(error)
     at_end = token.type == "$END"
     if at_end:
         history = state.tokens
@@ -149,14 +168,13 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
             help="units: year, month, week, weekday, weekend day, day, hour, minute, second, "
             "millisecond, microsecond, nanosecond (singular or plural)",
         )
-    if prev_type in _NAME_KEYWORDS and expected <= {"OF", "WEEK", "MONTH", "YEAR"}:
+    if prev_type in _NAME_KEYWORDS and expected <= {"WEEK", "MONTH", "YEAR"}:
         assert prev is not None
         return _error(
             "Q121", state.span(prev.start_pos or 0, prev.end_pos or 0),
             f"'{prev}' is a reserved word and cannot be used as a name here",
-            help=f"'{str(prev).lower()}' starts an expression such as "
-            f"'{str(prev).lower()} {'week' if prev_type == 'THIS' else 'of ...'}'; "
-            f"to read a property with this name, write it after 's or a dot",
+            help="'this' starts 'this week', 'this month' or 'this year'; to read a property "
+            "named 'this', write it after 's or a dot",
         )
     if prev_type == "HAS" or (prev_type == "NOT" and before is not None and before.type == "HAS"):
         return _error(
@@ -172,8 +190,7 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
         what = "type" if prev_type == "AS" else "case style"
         return _error("Q120", span, f"expected a {what}{after}{found}",
                       help=f"use one of {describe_expected(expected)}")
-    if prev_type == "HALF" or (prev_type == "OF" and before is not None
-                               and before.type == "NUMBER"):
+    if prev_type in ("HALF", "NUMBER_OF"):
         what = "rounding mode" if prev_type == "HALF" else "unit"
         return _error("Q120", span, f"expected a {what}{after}{found}",
                       help=f"use one of {describe_expected(expected)}")
@@ -208,6 +225,27 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
                       f"{describe_expected(expected)}{after}")
     return _error("Q101", span, f"unexpected '{_show(token)}'; expected "
                   f"{describe_expected(expected)}{after}")
+
+
+def _precise_expected(error: UnexpectedToken) -> set[str]:
+    """The terminals the parser would really take at the error.
+
+    `error.expected` is not reliable: when the contextual lexer fails it holds the lexer's
+    terminals (keywords folded into NAME), and LALR error states over-approximate what may
+    follow (merged look-aheads). So replay every terminal of the state on the stack."""
+    from segmentql.syntax.lexer import parser_accepts
+
+    fallback = {e for e in error.expected if not e.startswith("__")}
+    parser_state = getattr(error, "state", None)
+    if parser_state is None or not hasattr(parser_state, "state_stack"):
+        return fallback
+    candidates = parser_state.parse_conf.states[parser_state.position]
+    precise = {
+        c for c in candidates
+        if (c.isupper() or c == "$END") and not c.startswith("__")
+        and parser_accepts(parser_state, c)
+    }
+    return precise or fallback
 
 
 def _in_quantifier(history: list[Token]) -> bool:

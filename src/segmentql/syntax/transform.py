@@ -529,11 +529,8 @@ class ToAst(Transformer[Token, Any]):
         return ast.Unary(ast.UnaryOp.PERCENT, c[0], span=span_of(c))
 
     def macro(self, c: list[Item]) -> ast.Macro:
-        op: Part = next(x for x in c if isinstance(x, Part))
-        return ast.Macro(op.value, c[-1], span=span_of(c))
-
-    def macro_op(self, c: list[Item]) -> Part:
-        return Part(_MACROS[_words(c)], span_of(c))
+        word = next(t for t in _tokens(c) if t.type == "MACRO_OF").split()[0].lower()
+        return ast.Macro(_MACROS[word], c[-1], span=span_of(c))
 
     def units_between(self, c: list[Item]) -> ast.UnitsBetween:
         unit: Part = next(x for x in c if isinstance(x, Part))
