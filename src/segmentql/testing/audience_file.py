@@ -1,0 +1,315 @@
+"""Audience test files (`test_*.audience.yaml`): reading, validating, and where things are.
+
+    schema: schema.yaml            # optional: a path (relative to this file) or an inline schema
+    audiences:                     # named queries the cases refer to
+      pro_pricing: user's plan is "pro" and session's landingPage matches "pricing"
+    cases:
+      - name: pro user on the pricing page
+        audience: pro_pricing      # or `query: <text>`
+        variables: {user: {plan: pro}, session: {landingPage: /pricing}}
+        expect: true               # or false, {value: ...}, {error: Q301}
+      - name: built from events
+        audience: pro_pricing
+        events: [...]              # state-model events applied to a fresh ProfileStore
+        snapshot: {anonymous_id: a1, page: {url: /pricing}}   # optional: whose snapshot
+        now: 2024-05-01T12:00:00Z
+        time_zone: Europe/Paris
+        expect: false
+
+Scalars that look like dates stay strings (as in JSON profiles). Every mapping remembers its
+line so failures and file errors point into the YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FILE_KEYS = ("schema", "audiences", "cases", "description")
+CASE_KEYS = (
+    "name", "description", "audience", "query", "variables", "events", "snapshot", "now",
+    "time_zone", "expect", "skip",
+)
+SNAPSHOT_KEYS = (
+    "anonymous_id", "user_id", "page", "location", "device", "browser", "campaign", "cart",
+    "context",
+)
+
+
+class AudienceFileError(Exception):
+    """A malformed audience test file: `message` at 1-based `line` of `path`."""
+
+    def __init__(self, message: str, path: str | Path, line: int | None = None) -> None:
+        self.message = message
+        self.path = str(path)
+        self.line = line
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+# ------------------------------------------------------------------------------------------
+# Expectations and cases
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """What a case expects: a match (`matches` is True/False), a `value`, or an error code."""
+
+    matches: bool | None = None
+    value: Any = None
+    has_value: bool = False
+    error: str | None = None
+
+    def describe(self) -> str:
+        if self.error is not None:
+            return f"error {self.error}"
+        if self.has_value:
+            return f"value {self.value!r}"
+        return "a match" if self.matches else "no match"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test case of an audience file."""
+
+    name: str
+    line: int
+    query: str
+    #: The audience name, or None for an inline `query:`.
+    audience: str | None
+    expect: Expect
+    variables: Mapping[str, Any] | None = None
+    events: list[Any] | None = None
+    snapshot: Mapping[str, Any] = field(default_factory=dict)
+    now: str | None = None
+    time_zone: str = "UTC"
+    skip: str | None = None
+
+
+@dataclass(frozen=True)
+class AudienceFile:
+    path: Path
+    #: A path (resolved against the file) or an inline schema mapping; None: the default.
+    schema: Path | Mapping[str, Any] | None
+    audiences: Mapping[str, str]
+    cases: list[Case]
+
+
+# ------------------------------------------------------------------------------------------
+# YAML with lines
+# ------------------------------------------------------------------------------------------
+
+
+class LineMapping(dict[str, Any]):
+    """A YAML mapping that knows its 1-based line and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# Keep ISO dates and times as strings, as they would be in a JSON profile.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMapping:
+    loader.flatten_mapping(node)
+    mapping = LineMapping()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = str(key)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping", node.start_mark,
+                f"duplicate key {key!r}", key_node.start_mark,
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[key] = key_node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(text: str, path: str | Path) -> Any:
+    """YAML (or JSON) with line-aware mappings; errors as `AudienceFileError`."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        message = " ".join(p for p in (exc.context, exc.problem) if p)
+        raise AudienceFileError(f"invalid YAML: {message}", path, line) from None
+    except yaml.YAMLError as exc:
+        raise AudienceFileError(f"invalid YAML: {exc}", path) from None
+
+
+# ------------------------------------------------------------------------------------------
+# Reading a file
+# ------------------------------------------------------------------------------------------
+
+
+def read_audience_file(path: str | Path) -> AudienceFile:
+    """Read and validate an audience test file; `AudienceFileError` says what and where."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AudienceFileError(f"cannot read the file: {exc}", path) from None
+    data = load_yaml(text, path)
+    if not isinstance(data, LineMapping):
+        raise AudienceFileError(
+            "an audience file is a mapping with `audiences` and `cases`", path, 1
+        )
+    _no_unknown_keys(data, FILE_KEYS, "the file", path)
+    schema: Path | Mapping[str, Any] | None = None
+    raw_schema = data.get("schema")
+    if isinstance(raw_schema, str):
+        schema = (path.parent / raw_schema).resolve()
+    elif isinstance(raw_schema, Mapping):
+        schema = raw_schema
+    elif raw_schema is not None:
+        raise AudienceFileError(
+            "`schema` is a path or a mapping", path, data.key_lines.get("schema")
+        )
+    audiences = data.get("audiences") or {}
+    if not isinstance(audiences, Mapping):
+        raise AudienceFileError(
+            "`audiences` maps names to queries", path, data.key_lines.get("audiences")
+        )
+    named: dict[str, str] = {}
+    for name, query in audiences.items():
+        if isinstance(query, Mapping) and isinstance(query.get("query"), str):
+            query = query["query"]
+        if not isinstance(query, str):
+            line = audiences.key_lines.get(name) if isinstance(audiences, LineMapping) else None
+            raise AudienceFileError(f"audience {name!r}: the query must be a string", path, line)
+        named[str(name)] = query
+    raw_cases = data.get("cases")
+    if raw_cases is None:
+        raise AudienceFileError("no `cases`: nothing to test", path, data.line)
+    if not isinstance(raw_cases, list):
+        raise AudienceFileError("`cases` is a list", path, data.key_lines.get("cases"))
+    cases: list[Case] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_cases):
+        case = _read_case(raw, index, named, path, data.key_lines.get("cases"))
+        if case.name in seen:
+            raise AudienceFileError(f"two cases are named {case.name!r}", path, case.line)
+        seen.add(case.name)
+        cases.append(case)
+    return AudienceFile(path, schema, named, cases)
+
+
+def _no_unknown_keys(
+    mapping: LineMapping, allowed: tuple[str, ...], what: str, path: Path
+) -> None:
+    for key in mapping:
+        if key not in allowed:
+            import difflib
+
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise AudienceFileError(
+                f"unknown key {key!r} in {what}{hint}; allowed: {', '.join(allowed)}",
+                path, mapping.key_lines.get(key, mapping.line),
+            )
+
+
+def _read_case(
+    raw: Any, index: int, audiences: Mapping[str, str], path: Path, cases_line: int | None
+) -> Case:
+    if not isinstance(raw, LineMapping):
+        raise AudienceFileError(f"case #{index + 1} is not a mapping", path, cases_line)
+    line = raw.line
+    name = raw.get("name", f"case {index + 1}")
+    if not isinstance(name, str | int | float) or isinstance(name, bool):
+        raise AudienceFileError("a case's `name` is a string", path, line)
+    name = str(name)
+    where = f"case {name!r}"
+    _no_unknown_keys(raw, CASE_KEYS, where, path)
+
+    def fail(message: str, key: str | None = None) -> AudienceFileError:
+        return AudienceFileError(f"{where}: {message}", path, raw.key_lines.get(key or "", line))
+
+    audience = raw.get("audience")
+    query = raw.get("query")
+    if (audience is None) == (query is None):
+        raise fail("give exactly one of `audience` (a name) or `query` (the text)")
+    if audience is not None:
+        if audience not in audiences:
+            known = ", ".join(sorted(audiences)) or "none"
+            raise fail(f"unknown audience {audience!r} (audiences: {known})", "audience")
+        text = audiences[audience]
+    elif isinstance(query, str):
+        text = query
+    else:
+        raise fail("`query` is the query text", "query")
+    variables = raw.get("variables")
+    events = raw.get("events")
+    if variables is not None and not isinstance(variables, Mapping):
+        raise fail("`variables` maps variable names to values", "variables")
+    if events is not None and not isinstance(events, list):
+        raise fail("`events` is a list of state-model events", "events")
+    if variables is None and events is None:
+        raise fail("give `variables` or `events` (or both)")
+    snapshot = raw.get("snapshot")
+    if snapshot is None:
+        snapshot = LineMapping()
+        snapshot.key_lines = {}
+    if not isinstance(snapshot, LineMapping):
+        raise fail("`snapshot` is a mapping (anonymous_id, user_id, page, ...)", "snapshot")
+    if events is None and snapshot:
+        raise fail("`snapshot` needs `events`", "snapshot")
+    for key in snapshot:
+        if key not in SNAPSHOT_KEYS:
+            raise AudienceFileError(
+                f"{where}: unknown key {key!r} in `snapshot`; allowed: {', '.join(SNAPSHOT_KEYS)}",
+                path, snapshot.key_lines.get(key, snapshot.line),
+            )
+    now = raw.get("now")
+    if now is not None and not isinstance(now, str):
+        raise fail("`now` is an ISO-8601 date-time", "now")
+    time_zone = raw.get("time_zone", "UTC")
+    if not isinstance(time_zone, str):
+        raise fail("`time_zone` is a zone name such as Europe/Paris", "time_zone")
+    skip = raw.get("skip")
+    if skip is not None and not isinstance(skip, str | bool):
+        raise fail("`skip` is a reason (a string) or true", "skip")
+    if "expect" not in raw:
+        raise fail("no `expect` (true, false, {value: ...} or {error: CODE})")
+    expect = _read_expect(raw["expect"], fail)
+    return Case(
+        name=name, line=line, query=text, audience=audience, expect=expect,
+        variables=variables, events=events, snapshot=dict(snapshot), now=now,
+        time_zone=time_zone,
+        skip=(skip if isinstance(skip, str) else "skipped") if skip else None,
+    )
+
+
+def _read_expect(raw: Any, fail: Any) -> Expect:
+    if isinstance(raw, bool):
+        return Expect(matches=raw)
+    if isinstance(raw, Mapping) and len(raw) == 1:
+        if "value" in raw:
+            return Expect(value=raw["value"], has_value=True)
+        if "error" in raw and isinstance(raw["error"], str):
+            return Expect(error=raw["error"])
+    raise fail(
+        "`expect` is true, false, {value: <expected value>} or {error: <code such as Q301>}",
+        "expect",
+    )
