@@ -19,7 +19,7 @@ SPELLINGS: list[tuple[str, str]] = [
     ("user['interests'][0]", 'user["interests"][0]'),
     ("user.interests[0]", "(user's interests)[0]"),
     # case
-    ('USER\'S Plan IS "Pro"', 'USER\'s Plan is "Pro"'),
+    ('USER\'s Plan IS "Pro"', 'USER\'s Plan is "Pro"'),
     ("TRUE AND NOT FALSE", "true and not false"),
     # words for symbols and the other way round
     ("1 plus 2 times 3", "1 + 2 * 3"),

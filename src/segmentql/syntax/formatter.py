@@ -22,7 +22,7 @@ import enum
 import math
 import re
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 from segmentql.syntax import ast
 
@@ -52,101 +52,13 @@ class Level(enum.IntEnum):
     PRIMARY = 16
 
 
-#: Words that cannot be bare names (variables, attributes after `'s`, parameters). Kept in
-#: step with the grammar's reserved words (`grammar/README.md`); compared case-insensitively.
+#: Words that cannot be bare names where an expression starts: they begin an expression
+#: themselves (`every`, `let`, `the property`, ...) or are literals. Every other keyword of
+#: the grammar is contextual and may name a variable; after `'s` or `.` any word is a name.
 RESERVED_WORDS: Final[frozenset[str]] = frozenset(
-    (
-        "let",
-        "if",
-        "else",
-        "otherwise",
-        "and",
-        "or",
-        "not",
-        "is",
-        "true",
-        "false",
-        "null",
-        "mod",
-        "modulo",
-        "plus",
-        "minus",
-        "times",
-        "divided",
-        "by",
-        "to",
-        "power",
-        "of",
-        "as",
-        "at",
-        "in",
-        "with",
-        "has",
-        "satisfies",
-        "satisfy",
-        "every",
-        "some",
-        "no",
-        "any",
-        "distinct",
-        "indexed",
-        "contains",
-        "contain",
-        "includes",
-        "include",
-        "does",
-        "starts",
-        "start",
-        "ends",
-        "end",
-        "matches",
-        "match",
-        "like",
-        "between",
-        "before",
-        "after",
-        "equal",
-        "greater",
-        "less",
-        "than",
-        "defined",
-        "known",
-        "empty",
-        "anonymous",
-        "identified",
-        "returning",
-        "starting",
-        "ignoring",
-        "considering",
-        "rounded",
-        "sorted",
-        "without",
-        "duplicates",
-        "case",
-        "count",
-        "sum",
-        "minimum",
-        "maximum",
-        "average",
-        "min",
-        "max",
-        "first",
-        "last",
-        "keys",
-        "values",
-        "number",
-        "this",
-        "the",
-        "property",
-        "either",
-        "neither",
-        "none",
-        "all",
-        "exactly",
-        "least",
-        "most",
-    )
-)
+    {"at", "every", "exactly", "false", "let", "no", "not", "null", "property", "some", "the",
+     "this", "true"}
+)  # fmt: skip
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -289,324 +201,304 @@ EVENTS_WITH_ARGUMENT: Final[frozenset[ast.EventKind]] = frozenset(
 
 #: Names of the context variables: after `and`/`or` they end an event's criteria.
 CONTEXT_VARIABLES: Final[frozenset[str]] = frozenset(
-    (
-        "now",
-        "today",
-        "yesterday",
-        "tomorrow",
-        "user",
-        "session",
-        "device",
-        "location",
-        "cart",
-        "campaign",
-        "context",
-        "page",
-        "browser",
-    )
-)
-
-_FIRST_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+    {"now", "today", "yesterday", "tomorrow", "user", "session", "device", "location", "cart",
+     "campaign", "context", "page", "browser"}
+)  # fmt: skip
 
 
-def _criterion_safe(text: str) -> bool:
-    """Whether `text`, after `and`/`or`, cannot be read as one more event criterion: a
-    criterion starts with an event property name (or a parenthesised group of criteria)."""
-    if text.startswith("("):
-        return False
-    word = _FIRST_WORD.match(text)
-    if word is None:
-        return True
-    name = word.group().lower()
-    return name in CONTEXT_VARIABLES or name in RESERVED_WORDS
+class Tail(enum.IntEnum):
+    """What may follow a node before its enclosing delimiter. A node whose right end is open
+    (`Open`) needs parentheses when its tail is smaller than its openness."""
+
+    CLOSED = 0  # anything may follow (in particular `and`/`or` + a possible criterion)
+    NO_CRITERION = 1  # what follows cannot continue an event's criteria
+    END = 2  # nothing follows: the end of the query, a `)`, `]`, `,` or `;`
+
+
+class Open(enum.IntEnum):
+    """How far a construct's right end reaches."""
+
+    NO = 0
+    CRITERIA = 1  # an event test ending in criteria: `and url "x"` would join them
+    ALL = 2  # quantifier, function, `let`, conditional: takes in what follows
+
+
+class _Printed(str):
+    """Printed text with the openness of its right end (for the parent's parenthesisation)."""
+
+    open: Open
+
+    def __new__(cls, text: str, open_: Open = Open.NO) -> _Printed:
+        self = super().__new__(cls, text)
+        self.open = open_
+        return self
 
 
 # --------------------------------------------------------------------------------------
 # The printer
 # --------------------------------------------------------------------------------------
 
+_Result = tuple[str, int, Open]  # text, level, openness of its right end
+
+_BINARY_LEVELS: Final[dict[ast.BinaryOp, tuple[int, int]]] = {
+    # op: (level, associativity: -1 left, 0 none, 1 right)
+    ast.BinaryOp.FALLBACK: (Level.FALLBACK, -1),
+    ast.BinaryOp.OR: (Level.OR, -1),
+    ast.BinaryOp.AND: (Level.AND, -1),
+    ast.BinaryOp.CONCAT: (Level.CONCAT, -1),
+    ast.BinaryOp.RANGE: (Level.RANGE, 0),
+    ast.BinaryOp.ADD: (Level.ADD, -1),
+    ast.BinaryOp.SUB: (Level.ADD, -1),
+    ast.BinaryOp.MUL: (Level.MUL, -1),
+    ast.BinaryOp.DIV: (Level.MUL, -1),
+    ast.BinaryOp.MOD: (Level.MUL, -1),
+    ast.BinaryOp.POW: (Level.POW, 1),
+}
+
+#: Where a bare conditional reads well: top, `let` values and body, function bodies, `else`.
+_STATEMENT = True
+
+#: Characters after which `'s` is read as an accessor (see the grammar's POSS terminal).
+_POSSESSIVE_AFTER = re.compile(r"[A-Za-z0-9_)\]]\Z")
+
 
 class _Printer:
-    """Recursive printer. `slot` is the loosest level allowed without parentheses; `tail`
-    says whether nothing follows the node before the enclosing delimiter (so a construct
-    whose right end is open may stay bare)."""
-
-    def __init__(self) -> None:
-        self._table: dict[type[ast.Node], Callable[..., str]] = {
-            ast.NullLiteral: lambda n: "null",
-            ast.BooleanLiteral: lambda n: "true" if n.value else "false",
-            ast.IntegerLiteral: lambda n: str(n.value),
-            ast.DecimalLiteral: lambda n: format_decimal(n.value),
-            ast.FloatLiteral: lambda n: format_float(n.value),
-            ast.StringLiteral: lambda n: format_string(n.value),
-            ast.RegexLiteral: lambda n: format_regex(n.pattern, n.flags),
-            ast.DurationLiteral: format_duration,
-            ast.ThisPeriod: lambda n: f"this {n.period.value}",
-            ast.Variable: lambda n: n.name,
-        }
-
-    # -- entry points -------------------------------------------------------------------
+    """Recursive printer: `expr` prints a child in a slot that accepts `slot` and tighter
+    levels, with `tail` saying what follows it; the `_<node>` methods print a node bare."""
 
     def top(self, node: ast.Expr) -> str:
         if isinstance(node, ast.Let):
-            return self._let(node, multiline=True)
-        return self.expr(node, Level.LET, tail=True, statement=True)
+            return self._let_text(node, multiline=True)
+        return str(self.expr(node, Level.LET, Tail.END, statement=True))
 
-    def expr(self, node: ast.Expr, slot: int, *, tail: bool, statement: bool = False) -> str:
-        """Print `node` where only nodes binding at least as tightly as `slot` stay bare.
-
-        `statement` marks the positions where a bare conditional reads well (top, `let`
-        values and bodies, function bodies, the `else` of a conditional).
-        """
-        text, level, open_right = self._print(node, tail=tail)
-        needs = level < slot or (open_right and not tail)
+    def expr(
+        self, node: ast.Expr, slot: int, tail: Tail, *, statement: bool = False
+    ) -> _Printed:
+        text, level, open_ = self._print(node, tail)
+        needs = level < slot or open_ > tail
         if isinstance(node, ast.Conditional) and not statement:
             needs = True
-        return f"({self._reprint_inside(node)})" if needs else text
-
-    def _reprint_inside(self, node: ast.Expr) -> str:
-        """Inside parentheses a node is at the top of its own little query."""
+        if not needs:
+            return _Printed(text, open_)
         if isinstance(node, ast.Let):
-            return self._let(node, multiline=False)
-        text, _, _ = self._print(node, tail=True)
-        return text
+            return _Printed(f"({self._let_text(node, multiline=False)})")
+        if open_ or tail is not Tail.END:
+            text, _, _ = self._print(node, Tail.END)  # inside parentheses nothing follows
+        return _Printed(f"({text})")
 
-    # -- dispatch -----------------------------------------------------------------------
-
-    def _print(self, node: ast.Expr, *, tail: bool) -> tuple[str, int, bool]:
-        """(text, level, right end open) of `node` printed bare."""
-        simple = self._table.get(type(node))
+    def _print(self, node: ast.Expr, tail: Tail) -> _Result:
+        simple = _SIMPLE.get(type(node))
         if simple is not None:
-            return simple(node), Level.PRIMARY, False
-        if isinstance(node, ast.Let):
-            return self._let(node, multiline=False), Level.LET, True
-        method: Callable[..., tuple[str, int, bool]] = getattr(
-            self, "_" + type(node).__name__.lower(), self._unknown
+            return simple(node), Level.PRIMARY, Open.NO
+        method: Callable[[ast.Expr, Tail], _Result] | None = getattr(
+            self, "_" + type(node).__name__.lower(), None
         )
+        if method is None or isinstance(node, ast.Let):
+            if isinstance(node, ast.Let):
+                return self._let_text(node, multiline=False), Level.LET, Open.ALL
+            raise TypeError(f"format_ast: not an expression node: {type(node).__name__}")
         return method(node, tail)
-
-    def _unknown(self, node: ast.Expr, tail: bool) -> tuple[str, int, bool]:
-        raise TypeError(f"format_ast: not an expression node: {type(node).__name__}")
 
     # -- collections --------------------------------------------------------------------
 
     def _element(self, node: ast.Expr) -> str:
-        """An item of a list, map, or argument list: delimited by `,` `:` `]` `)`."""
-        return self.expr(node, Level.CONDITIONAL, tail=True)
+        """An item of a list, map, index or argument list (delimited by `,` `:` `]` `)`)."""
+        return self.expr(node, Level.CONDITIONAL, Tail.END)
 
-    def _listliteral(self, node: ast.ListLiteral, tail: bool) -> tuple[str, int, bool]:
-        return "[" + ", ".join(self._element(i) for i in node.items) + "]", Level.PRIMARY, False
+    def _listliteral(self, node: ast.ListLiteral, tail: Tail) -> _Result:
+        return "[" + ", ".join(self._element(i) for i in node.items) + "]", Level.PRIMARY, Open.NO
 
-    def _mapliteral(self, node: ast.MapLiteral, tail: bool) -> tuple[str, int, bool]:
+    def _mapliteral(self, node: ast.MapLiteral, tail: Tail) -> _Result:
         if not node.entries:
-            return "[:]", Level.PRIMARY, False
+            return "[:]", Level.PRIMARY, Open.NO
         entries = ", ".join(
             f"{self._element(e.key)}: {self._element(e.value)}" for e in node.entries
         )
-        return f"[{entries}]", Level.PRIMARY, False
+        return f"[{entries}]", Level.PRIMARY, Open.NO
 
     # -- names, accessors, calls, functions -----------------------------------------------
 
     def _accessor_target(self, node: ast.Expr) -> str:
-        text = self.expr(node, Level.ACCESSOR, tail=False)
-        if isinstance(node, ast.DurationLiteral | ast.ThisPeriod):
-            # Several words: `(2 days)'s ...` keeps the accessor off the unit word.
+        text = self.expr(node, Level.ACCESSOR, Tail.CLOSED)
+        several_words = isinstance(node, ast.DurationLiteral | ast.ThisPeriod)
+        if several_words or isinstance(node, ast.RegexLiteral):
+            # `(2 days)'s x` keeps the accessor off the unit word; `~/a/s' x` off the flags.
             return f"({text})"
         return text
 
-    def _attribute(self, node: ast.Attribute, tail: bool) -> tuple[str, int, bool]:
+    def _attribute(self, node: ast.Attribute, tail: Tail) -> _Result:
         target = self._accessor_target(node.target)
-        if not is_identifier(node.name):
+        if not _IDENTIFIER.match(node.name):
             # Not writable after `'s`; the bracket form reads the same key.
-            return f"{target}[{format_string(node.name)}]", Level.ACCESSOR, False
+            return f"{target}[{format_string(node.name)}]", Level.ACCESSOR, Open.NO
+        if not _POSSESSIVE_AFTER.search(target):
+            target = f"({target})"
         owner = "'" if target.endswith("s") else "'s"
-        return f"{target}{owner} {node.name}", Level.ACCESSOR, False
+        return f"{target}{owner} {node.name}", Level.ACCESSOR, Open.NO
 
-    def _index(self, node: ast.Index, tail: bool) -> tuple[str, int, bool]:
+    def _index(self, node: ast.Index, tail: Tail) -> _Result:
         target = self._accessor_target(node.target)
         if isinstance(node.target, ast.Attribute) and not target.startswith("("):
-            # `user's tags[0]` would read `[0]` as part of the name after `'s`.
+            # The reference parenthesises a natural accessor before brackets.
             target = f"({target})"
-        index = self.expr(node.index, Level.CONDITIONAL, tail=True)
-        return f"{target}[{index}]", Level.ACCESSOR, False
+        return f"{target}[{self._element(node.index)}]", Level.ACCESSOR, Open.NO
 
-    def _call(self, node: ast.Call, tail: bool) -> tuple[str, int, bool]:
+    def _call(self, node: ast.Call, tail: Tail) -> _Result:
         args = ", ".join(self._call_argument(a) for a in node.args)
-        return f"{node.function}({args})", Level.ACCESSOR, False
+        return f"{node.function}({args})", Level.ACCESSOR, Open.NO
 
     def _call_argument(self, node: ast.Expr) -> str:
         if isinstance(node, ast.Lambda):
-            return self.expr(node, Level.LAMBDA, tail=True, statement=True)
+            return self.expr(node, Level.LAMBDA, Tail.END, statement=_STATEMENT)
         return self._element(node)
 
-    def _lambda(self, node: ast.Lambda, tail: bool) -> tuple[str, int, bool]:
+    def _lambda(self, node: ast.Lambda, tail: Tail) -> _Result:
         params = node.params[0] if len(node.params) == 1 else f"({', '.join(node.params)})"
-        body = self.expr(node.body, Level.CONDITIONAL, tail=True, statement=True)
-        return f"{params} => {body}", Level.LAMBDA, True
+        body = self.expr(node.body, Level.CONDITIONAL, Tail.END, statement=_STATEMENT)
+        return f"{params} => {body}", Level.LAMBDA, Open.ALL
 
-    def _let(self, node: ast.Let, *, multiline: bool) -> str:
+    def _let_text(self, node: ast.Let, *, multiline: bool) -> str:
         lines = [f"let {b.name} = {self._binding_value(b.value)};" for b in node.bindings]
-        body = self.expr(node.body, Level.CONDITIONAL, tail=True, statement=True)
+        body = self.expr(node.body, Level.CONDITIONAL, Tail.END, statement=_STATEMENT)
         return ("\n" if multiline else " ").join([*lines, body])
 
     def _binding_value(self, node: ast.Expr) -> str:
         if isinstance(node, ast.Lambda):
-            text, _, _ = self._lambda(node, True)
+            text, _, _ = self._lambda(node, Tail.END)
             return text
-        return self.expr(node, Level.CONDITIONAL, tail=True, statement=True)
+        return self.expr(node, Level.CONDITIONAL, Tail.END, statement=_STATEMENT)
 
     # -- operators ----------------------------------------------------------------------
 
-    def _unary(self, node: ast.Unary, tail: bool) -> tuple[str, int, bool]:
+    def _unary(self, node: ast.Unary, tail: Tail) -> _Result:
         op = node.op
         if op is ast.UnaryOp.PERCENT:
-            operand = self.expr(node.operand, Level.PERCENT, tail=False)
-            return f"{operand}%", Level.PERCENT, False
+            operand = self.expr(node.operand, Level.PERCENT, Tail.CLOSED)
+            return f"{operand}%", Level.PERCENT, Open.NO
         if op is ast.UnaryOp.NOT:
-            operand = self.expr(node.operand, Level.NOT, tail=tail)
-            return f"not {operand}", Level.NOT, self._open_right(node.operand, tail)
-        operand = self.expr(node.operand, Level.UNARY, tail=tail)
+            operand = self.expr(node.operand, Level.NOT, tail)
+            return f"not {operand}", Level.NOT, operand.open
+        operand = self.expr(node.operand, Level.UNARY, tail)
         if isinstance(node.operand, ast.DurationLiteral):
             # `-2 days` is the literal with a negative amount; this is a negated literal.
-            operand = f"({operand})"
+            operand = _Printed(f"({operand})")
         space = " " if operand.startswith(("-", "+")) else ""
-        return f"{op.value}{space}{operand}", Level.UNARY, False
+        return f"{op.value}{space}{operand}", Level.UNARY, Open.NO
 
-    def _open_right(self, node: ast.Expr, tail: bool) -> bool:
-        """Whether `node`, printed bare at the end of its parent, leaves the parent open."""
-        text, _, open_right = self._print(node, tail=tail)
-        return open_right and not text.startswith("(")
+    def _binary(self, node: ast.Binary, tail: Tail) -> _Result:
+        level, assoc = _BINARY_LEVELS[node.op]
+        left_slot = level if assoc < 0 else level + 1
+        right_slot = level if assoc > 0 else level + 1
+        right = self.expr(node.right, right_slot, tail)
+        left_tail = Tail.NO_CRITERION
+        if node.op in (ast.BinaryOp.AND, ast.BinaryOp.OR) and not _cannot_be_criterion(
+            node.right, right
+        ):
+            left_tail = Tail.CLOSED
+        left = self.expr(node.left, left_slot, left_tail)
+        return f"{left} {node.op.value} {right}", level, right.open
 
-    _BINARY_LEVELS: Final[dict[ast.BinaryOp, tuple[int, bool]]] = {
-        # op: (level, right-associative)
-        ast.BinaryOp.FALLBACK: (Level.FALLBACK, False),
-        ast.BinaryOp.OR: (Level.OR, False),
-        ast.BinaryOp.AND: (Level.AND, False),
-        ast.BinaryOp.CONCAT: (Level.CONCAT, False),
-        ast.BinaryOp.RANGE: (Level.RANGE, False),
-        ast.BinaryOp.ADD: (Level.ADD, False),
-        ast.BinaryOp.SUB: (Level.ADD, False),
-        ast.BinaryOp.MUL: (Level.MUL, False),
-        ast.BinaryOp.DIV: (Level.MUL, False),
-        ast.BinaryOp.MOD: (Level.MUL, False),
-        ast.BinaryOp.POW: (Level.POW, True),
-    }
+    def _comparison(self, node: ast.Comparison, tail: Tail) -> _Result:
+        parts: list[str] = [self.expr(node.operands[0], Level.CONCAT, Tail.NO_CRITERION)]
+        last = self.expr(node.operands[-1], Level.CONCAT, tail)
+        for op, operand in zip(node.ops[:-1], node.operands[1:-1], strict=True):
+            parts += [op.value, self.expr(operand, Level.CONCAT, Tail.NO_CRITERION)]
+        parts += [node.ops[-1].value, last]
+        return " ".join(parts), Level.TEST, last.open
 
-    def _binary(self, node: ast.Binary, tail: bool) -> tuple[str, int, bool]:
-        level, right_assoc = self._BINARY_LEVELS[node.op]
-        left_slot, right_slot = (level + 1, level) if right_assoc else (level, level + 1)
-        right = self.expr(node.right, right_slot, tail=tail)
-        # An event test ending in criteria may stay bare before `and`/`or` when the next
-        # word cannot start a criterion (see `_criterion_safe`).
-        left_tail = node.op in (ast.BinaryOp.AND, ast.BinaryOp.OR) and _criterion_safe(right)
-        left = self.expr(
-            node.left, left_slot, tail=left_tail and isinstance(node.left, ast.EventTest)
-        )
-        open_right = self._bare_open(node.right, right, tail)
-        return f"{left} {node.op.value} {right}", level, open_right
-
-    def _bare_open(self, node: ast.Expr, text: str, tail: bool) -> bool:
-        return not text.startswith("(") and self._open_right(node, tail)
-
-    def _comparison(self, node: ast.Comparison, tail: bool) -> tuple[str, int, bool]:
-        parts = [self.expr(node.operands[0], Level.CONCAT, tail=False)]
-        last = len(node.ops) - 1
-        for i, (op, operand) in enumerate(zip(node.ops, node.operands[1:], strict=True)):
-            parts += [op.value, self.expr(operand, Level.CONCAT, tail=tail and i == last)]
-        return " ".join(parts), Level.TEST, False
-
-    def _conditional(self, node: ast.Conditional, tail: bool) -> tuple[str, int, bool]:
-        then = self.expr(node.then, Level.FALLBACK, tail=False)
+    def _conditional(self, node: ast.Conditional, tail: Tail) -> _Result:
+        then = self.expr(node.then, Level.FALLBACK, Tail.NO_CRITERION)
         if node.otherwise is None:
-            condition = self.expr(node.condition, Level.FALLBACK, tail=tail)
-            return f"{then} if {condition}", Level.CONDITIONAL, True
-        condition = self.expr(node.condition, Level.FALLBACK, tail=False)
-        otherwise = self.expr(node.otherwise, Level.CONDITIONAL, tail=tail, statement=True)
-        return f"{then} if {condition} else {otherwise}", Level.CONDITIONAL, True
+            condition = self.expr(node.condition, Level.FALLBACK, tail)
+            return f"{then} if {condition}", Level.CONDITIONAL, Open.ALL
+        condition = self.expr(node.condition, Level.FALLBACK, Tail.NO_CRITERION)
+        otherwise = self.expr(node.otherwise, Level.CONDITIONAL, tail, statement=_STATEMENT)
+        return f"{then} if {condition} else {otherwise}", Level.CONDITIONAL, Open.ALL
 
     # -- tests --------------------------------------------------------------------------
 
-    def _test(self, node: ast.Test, tail: bool) -> tuple[str, int, bool]:
-        subject = self.expr(node.subject, Level.CONCAT, tail=False)
+    def _test(self, node: ast.Test, tail: Tail) -> _Result:
+        subject = self.expr(node.subject, Level.CONCAT, Tail.NO_CRITERION)
         words = _TEST_WORDS[node.op][1 if node.negated else 0]
         args = node.args
-        if node.op is T.EQUAL and node.mode is None and args and ast.is_literal(args[0]):
+        if node.op is T.EQUAL and args and ast.is_literal(args[0]):
             words = "is not" if node.negated else "is"
-        has_mode = node.mode is not None
-        arg_texts = [
-            self.expr(a, Level.CONCAT, tail=tail and not has_mode and i == len(args) - 1)
+        last_tail = tail if node.mode is None else Tail.NO_CRITERION
+        printed = [
+            self.expr(a, Level.CONCAT, last_tail if i == len(args) - 1 else Tail.NO_CRITERION)
             for i, a in enumerate(args)
         ]
         text = f"{subject} {words}"
-        if node.op is T.BETWEEN and len(arg_texts) == 2:
-            text += f" {arg_texts[0]} and {arg_texts[1]}"
-        elif arg_texts:
-            text += " " + ", ".join(arg_texts)
+        if node.op is T.BETWEEN and len(printed) == 2:
+            text += f" {printed[0]} and {printed[1]}"
+        elif printed:
+            text += " " + ", ".join(printed)
         if node.mode is not None:
             text += f" {node.mode.value}"
-        return text, Level.TEST, False
+        open_ = printed[-1].open if printed and node.mode is None else Open.NO
+        return text, Level.TEST, open_
 
     # -- quantifiers, macros, modifiers ---------------------------------------------------
 
-    def _quantifier(self, node: ast.Quantifier, tail: bool) -> tuple[str, int, bool]:
+    def _quantifier(self, node: ast.Quantifier, tail: Tail) -> _Result:
         head = node.kind.value
         if node.count is not None:
-            count = self.expr(node.count, Level.UNARY, tail=False)
-            head += f" {count} of any"
+            head += f" {self.expr(node.count, Level.UNARY, Tail.NO_CRITERION)} of any"
         if node.distinct:
             head += " distinct"
-        collection = self.expr(node.collection, Level.CONCAT, tail=False)
+        collection = self.expr(node.collection, Level.CONCAT, Tail.NO_CRITERION)
         text = f"{head} {node.item} in {collection}"
         if node.index is not None:
             text += f" indexed by {node.index}"
-        condition = self.expr(node.condition, Level.CONDITIONAL, tail=True, statement=False)
-        return f"{text} satisfies {condition}", Level.NOT, True
+        condition = self.expr(node.condition, Level.OR, Tail.END)
+        return f"{text} satisfies {condition}", Level.NOT, Open.ALL
 
-    def _macro(self, node: ast.Macro, tail: bool) -> tuple[str, int, bool]:
-        operand = self.expr(node.operand, Level.UNARY, tail=tail)
-        return f"{node.op.value} of {operand}", Level.UNARY, False
+    def _macro(self, node: ast.Macro, tail: Tail) -> _Result:
+        operand = self.expr(node.operand, Level.UNARY, tail)
+        return f"{node.op.value} of {operand}", Level.UNARY, operand.open
 
-    def _unitsbetween(self, node: ast.UnitsBetween, tail: bool) -> tuple[str, int, bool]:
-        start = self.expr(node.start, Level.CONCAT, tail=False)
-        end = self.expr(node.end, Level.UNARY, tail=tail)
-        return f"number of {node.unit.value} between {start} and {end}", Level.UNARY, False
+    def _unitsbetween(self, node: ast.UnitsBetween, tail: Tail) -> _Result:
+        start = self.expr(node.start, Level.UNARY, Tail.NO_CRITERION)
+        end = self.expr(node.end, Level.UNARY, tail)
+        text = f"number of {node.unit.value} between {start} and {end}"
+        return text, Level.UNARY, end.open
 
     def _modifier_operand(self, node: ast.Expr) -> str:
-        return self.expr(node, Level.MODIFIER, tail=False)
+        return self.expr(node, Level.MODIFIER, Tail.NO_CRITERION)
 
-    def _cast(self, node: ast.Cast, tail: bool) -> tuple[str, int, bool]:
-        return f"{self._modifier_operand(node.operand)} as {node.type.value}", Level.MODIFIER, False
+    def _cast(self, node: ast.Cast, tail: Tail) -> _Result:
+        return f"{self._modifier_operand(node.operand)} as {node.type.value}", Level.MODIFIER, Open.NO
 
-    def _attime(self, node: ast.AtTime, tail: bool) -> tuple[str, int, bool]:
-        time = self.expr(node.time, Level.ACCESSOR, tail=tail)
-        return f"{self._modifier_operand(node.operand)} at {time}", Level.MODIFIER, False
+    def _attime(self, node: ast.AtTime, tail: Tail) -> _Result:
+        time = self.expr(node.time, Level.ACCESSOR, Tail.CLOSED)
+        return f"{self._modifier_operand(node.operand)} at {time}", Level.MODIFIER, Open.NO
 
-    def _changecase(self, node: ast.ChangeCase, tail: bool) -> tuple[str, int, bool]:
+    def _changecase(self, node: ast.ChangeCase, tail: Tail) -> _Result:
         operand = self._modifier_operand(node.operand)
-        return f"{operand} in {node.style.value} case", Level.MODIFIER, False
+        return f"{operand} in {node.style.value} case", Level.MODIFIER, Open.NO
 
-    def _round(self, node: ast.Round, tail: bool) -> tuple[str, int, bool]:
+    def _round(self, node: ast.Round, tail: Tail) -> _Result:
         text = f"{self._modifier_operand(node.operand)} rounded"
         if node.mode is not ast.RoundingMode.UP:
             text += f" {node.mode.value}"
         if node.scale is not None:
-            text += f" with scale of {self.expr(node.scale, Level.ACCESSOR, tail=tail)}"
-        return text, Level.MODIFIER, False
+            text += f" with scale of {self.expr(node.scale, Level.ACCESSOR, Tail.CLOSED)}"
+        return text, Level.MODIFIER, Open.NO
 
-    def _withoutduplicates(self, node: ast.WithoutDuplicates, tail: bool) -> tuple[str, int, bool]:
-        return f"{self._modifier_operand(node.operand)} without duplicates", Level.MODIFIER, False
+    def _withoutduplicates(self, node: ast.WithoutDuplicates, tail: Tail) -> _Result:
+        return f"{self._modifier_operand(node.operand)} without duplicates", Level.MODIFIER, Open.NO
 
-    def _sort(self, node: ast.Sort, tail: bool) -> tuple[str, int, bool]:
+    def _sort(self, node: ast.Sort, tail: Tail) -> _Result:
         text = f"{self._modifier_operand(node.operand)} sorted"
         if node.direction is not ast.SortDirection.ASCENDING:
             text += f" {node.direction.value}"
         if node.order is not ast.SortOrder.NATURAL:
             text += f" {node.order.value}"
-        return text, Level.MODIFIER, False
+        return text, Level.MODIFIER, Open.NO
 
     # -- events -------------------------------------------------------------------------
 
-    def _eventtest(self, node: ast.EventTest, tail: bool) -> tuple[str, int, bool]:
+    def _eventtest(self, node: ast.EventTest, tail: Tail) -> _Result:
         parts = ["user has"]
         if node.negated:
             parts.append("not")
@@ -623,13 +515,27 @@ class _Printer:
             parts += [node.count.op.value, times, "time" if one else "times"]
         if node.window is not None:
             parts.append(self._window(node.window))
-        # Criteria end where the next word is not a criterion; a following `and x ...`
-        # could be read as one more criterion, so such an event test is closed with parens.
-        open_right = node.criteria is not None and node.count is None and node.window is None
-        return " ".join(parts), Level.TEST, open_right
+        ends_in_criteria = node.criteria is not None and node.count is None and node.window is None
+        return " ".join(parts), Level.TEST, Open.CRITERIA if ends_in_criteria else Open.NO
 
     def _event_value(self, node: ast.Expr) -> str:
-        return self.expr(node, Level.CONCAT, tail=False)
+        """An event argument or criterion value: an accessor-level expression, optionally
+        signed, optionally a percentage (the grammar's `event_value`)."""
+        if isinstance(node, ast.Unary) and node.op is ast.UnaryOp.PERCENT:
+            return self._event_signed(node.operand) + "%"
+        return self._event_signed(node)
+
+    def _event_signed(self, node: ast.Expr) -> str:
+        signs = (ast.UnaryOp.NEG, ast.UnaryOp.POS)
+        if isinstance(node, ast.Unary) and node.op in signs:
+            return node.op.value + self._event_plain(node.operand)
+        return self._event_plain(node)
+
+    def _event_plain(self, node: ast.Expr) -> str:
+        text = self.expr(node, Level.ACCESSOR, Tail.CLOSED)
+        if isinstance(node, ast.ThisPeriod):
+            return f"({text})"  # `this week` after a value would be the window
+        return text
 
     def _criteria(self, node: ast.Criteria, *, nested: bool) -> str:
         if isinstance(node, ast.Criterion):
@@ -648,3 +554,55 @@ class _Printer:
                 raise ValueError("format_ast: an 'in the last' window needs a duration")
             return f"in the last {format_duration(node.duration)}"
         return node.kind.value
+
+
+_SIMPLE: Final[dict[type[ast.Node], Callable[[Any], str]]] = {
+    ast.NullLiteral: lambda n: "null",
+    ast.BooleanLiteral: lambda n: "true" if n.value else "false",
+    ast.IntegerLiteral: lambda n: str(n.value),
+    ast.DecimalLiteral: lambda n: format_decimal(n.value),
+    ast.FloatLiteral: lambda n: format_float(n.value),
+    ast.StringLiteral: lambda n: format_string(n.value),
+    ast.RegexLiteral: lambda n: format_regex(n.pattern, n.flags),
+    ast.DurationLiteral: format_duration,
+    ast.ThisPeriod: lambda n: f"this {n.period.value}",
+    ast.Variable: lambda n: n.name,
+}
+
+
+def _cannot_be_criterion(node: ast.Expr, text: str) -> bool:
+    """Whether `text` (the printed `node`), right after `and`/`or`, cannot be read as one
+    more event criterion. A criterion starts with a property name that is not a context
+    variable, or with a parenthesised group; the lexer decides by looking at the text."""
+    if text.startswith("("):
+        return False
+    while True:
+        if isinstance(node, ast.Variable):
+            return node.name.lower() in CONTEXT_VARIABLES
+        if isinstance(node, ast.Call):
+            return False
+        child = _leftmost_child(node)
+        if child is None:
+            return True  # a literal, a sign, or a construct that starts with a keyword
+        node = child
+
+
+def _leftmost_child(node: ast.Expr) -> ast.Expr | None:
+    """The child printed first, when the node's text starts with it."""
+    if isinstance(node, ast.Binary):
+        return node.left
+    if isinstance(node, ast.Comparison):
+        return node.operands[0]
+    if isinstance(node, ast.Test):
+        return node.subject
+    if isinstance(node, ast.Conditional):
+        return node.then
+    if isinstance(node, ast.Attribute | ast.Index):
+        return node.target
+    if isinstance(node, ast.Unary) and node.op is ast.UnaryOp.PERCENT:
+        return node.operand
+    if isinstance(
+        node, ast.Cast | ast.AtTime | ast.ChangeCase | ast.Round | ast.WithoutDuplicates | ast.Sort
+    ):
+        return node.operand
+    return None
