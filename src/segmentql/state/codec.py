@@ -67,7 +67,7 @@ def decode_profile(text: str) -> Profile:
         aliases=pvector(data["aliases"]),
         stats=pmap(data["stats"]),
         events=pvector(
-            TrackedEvent(seq, kind, stamp, sid, freeze(props))
+            TrackedEvent(seq, kind, stamp, sid, freeze(props), props)
             for seq, kind, stamp, sid, props in data["events"]
         ),
         session=session,

@@ -53,7 +53,7 @@ from segmentql.state.operations import (
     parse_path,
 )
 from segmentql.state.policy import StatePolicy
-from segmentql.state.values import find_key, freeze, json_problem, thaw
+from segmentql.state.values import copy_json, find_key, freeze, json_problem, thaw
 
 Clock = Callable[[], datetime]
 
@@ -326,12 +326,15 @@ class _Work:
         return replace(profile, session=replace(profile.session, ended=True))
 
     def record(
-        self, profile: Profile, event_type: str, at: datetime, properties: PMap[str, Any]
+        self, profile: Profile, event_type: str, at: datetime, properties: dict[str, Any]
     ) -> Profile:
         """`profile` with a tracked event appended (oldest dropped beyond the limit)."""
         self.counter += 1
         session_id = profile.session.id if profile.session is not None else None
-        tracked = TrackedEvent(self.counter, event_type, at.isoformat(), session_id, properties)
+        plain = copy_json(properties)
+        tracked = TrackedEvent(
+            self.counter, event_type, at.isoformat(), session_id, freeze(plain), plain
+        )
         events: PVector[Any] = profile.events.append(tracked)
         limit = self.policy.max_events_per_profile
         if len(events) > limit:
@@ -368,7 +371,7 @@ class _Work:
         self, anonymous: Profile, user_id: str, anonymous_id: str, at: datetime
     ) -> Profile:
         """The first identify of an anonymous device: the visit continues as the user."""
-        signed_in = freeze({"userId": user_id})
+        signed_in = {"userId": user_id}
         key = self.users.get(user_id)
         if key is None:
             profile = replace(anonymous, user_id=user_id)
@@ -404,7 +407,7 @@ class _Work:
     ) -> Profile:
         """An identified device identifies as someone else: no merge, the session ends."""
         assert previous.user_id is not None
-        signed_out = freeze({"userId": previous.user_id})
+        signed_out = {"userId": previous.user_id}
         self.put(self.end_session(self.record(previous, "userSignedOut", at, signed_out)))
         profile = self.end_session(self.user_profile(user_id))
         self.map_device(anonymous_id, profile.key)
@@ -423,7 +426,7 @@ class _Work:
             "the accounts were not merged and the session ended",
         )
         profile = self.touch(profile, at)
-        return self.record(profile, "userSignedIn", at, freeze({"userId": user_id}))
+        return self.record(profile, "userSignedIn", at, {"userId": user_id})
 
     def anonymize(self, event: Anonymize, at: datetime) -> None:
         anonymous_id = event.anonymous_id
@@ -435,7 +438,7 @@ class _Work:
                 f"device {anonymous_id!r} is already anonymous; nothing changed",
             )
             return
-        signed_out = freeze({"userId": current.user_id})
+        signed_out = {"userId": current.user_id}
         self.put(self.end_session(self.record(current, "userSignedOut", at, signed_out)))
         fresh = Profile(self.new_key("profile"), anonymous_ids=pvector([anonymous_id]))
         self.map_device(anonymous_id, fresh.key)
@@ -482,7 +485,7 @@ class _Work:
             stats = stats.set("orders", stats.get("orders", 0) + 1)
             session = replace(session, orders=session.orders + 1)
         profile = replace(profile, session=session, stats=stats)
-        self.put(self.record(profile, event.event, at, freeze(event.properties)))
+        self.put(self.record(profile, event.event, at, event.properties))
 
     def group(self, event: Group, at: datetime) -> None:
         self.check_id("group id", event.group_id)

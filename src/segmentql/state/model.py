@@ -59,6 +59,9 @@ class TrackedEvent:
     timestamp: str  # ISO-8601, as snapshots show it
     session_id: str | None
     properties: PMap[str, Any]
+    #: The same properties as plain JSON, kept so snapshots copy dicts instead of thawing
+    #: (never handed out: snapshots get a copy).
+    plain: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

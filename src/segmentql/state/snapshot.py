@@ -9,7 +9,7 @@ Request-time variables (`page`, `location`, ...) are included as given, not copi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,40 +17,60 @@ from pyrsistent import PMap
 
 from segmentql.state.model import Profile, Session
 from segmentql.state.policy import StatePolicy
-from segmentql.state.values import thaw
+from segmentql.state.values import copy_json, thaw
 
 REQUEST_VARIABLES = ("page", "location", "device", "browser", "campaign", "cart", "context")
 
 
 class Snapshot(Mapping[str, Any]):
     """Variables for `Query.matches`: `user`, `session`, `account`, `events` and any
-    request-time variables given when it was taken."""
+    request-time variables given when it was taken. `events` is built on first access (most
+    audiences never read it)."""
 
-    __slots__ = ("_variables",)
+    __slots__ = ("_lazy", "_variables")
 
-    def __init__(self, variables: dict[str, Any]) -> None:
+    def __init__(
+        self, variables: dict[str, Any], lazy: dict[str, Callable[[], Any]] | None = None
+    ) -> None:
         self._variables = variables
+        self._lazy = lazy or {}
 
     def __getitem__(self, name: str) -> Any:
-        return self._variables[name]
+        try:
+            return self._variables[name]
+        except KeyError:
+            builder = self._lazy.get(name)
+            if builder is None:
+                raise
+            return self._variables.setdefault(name, builder())
 
     def __iter__(self) -> Iterator[str]:
+        self._build_all()
         return iter(self._variables)
 
     def __len__(self) -> int:
-        return len(self._variables)
+        return len(self._variables) + sum(1 for n in self._lazy if n not in self._variables)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._variables
+        return name in self._variables or name in self._lazy
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self._variables.get(name, default)
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def _build_all(self) -> None:
+        for name in self._lazy:
+            self[name]
 
     def __repr__(self) -> str:
+        self._build_all()
         return f"Snapshot({self._variables!r})"
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready copy: datetimes as ISO-8601 strings, durations as ISO-8601 `PT…S`."""
+        self._build_all()
         return _jsonable(self._variables)  # type: ignore[no-any-return]
 
 
@@ -120,7 +140,9 @@ def events_variable(profile: Profile | None) -> list[dict[str, Any]]:
             "type": event.type,
             "timestamp": event.timestamp,
             "sessionId": event.session_id,
-            "properties": thaw(event.properties),
+            "properties": copy_json(event.plain)
+            if event.plain is not None
+            else thaw(event.properties),
         }
         for event in profile.events
     ]
@@ -148,10 +170,9 @@ def build_snapshot(
         "user": user_variable(profile, user_id),
         "session": session_variable(profile.session if profile else None, policy, now),
         "account": account_variable(profile, groups),
-        "events": events_variable(profile),
     }
     for name in REQUEST_VARIABLES:
         value = request.get(name)
         if value is not None:
             variables[name] = value
-    return Snapshot(variables)
+    return Snapshot(variables, {"events": lambda: events_variable(profile)})

@@ -112,6 +112,16 @@ def thaw(value: Any) -> JsonValue:
     return value
 
 
+def copy_json(value: JsonValue) -> JsonValue:
+    """A deep copy of a plain JSON value (much faster than `copy.deepcopy`)."""
+    kind = type(value)
+    if kind is dict:
+        return {key: copy_json(item) for key, item in value.items()}
+    if kind is list:
+        return [copy_json(item) for item in value]
+    return value
+
+
 def find_key(mapping: Mapping[str, Any], name: str) -> str | None:
     """The key of `mapping` that `name` names: exact first, else case-insensitively."""
     if name in mapping:
