@@ -132,6 +132,10 @@ def parse_with_diagnostics(text: str, *, max_length: int = DEFAULT_MAX_LENGTH,
             help="integers run from -9223372036854775808 to 9223372036854775807; use a "
             "decimal (with a point) for larger exact numbers",
         )
+    too_deep = _brackets_too_deep(state, max_depth)
+    if too_deep is not None:
+        state.diagnostics.append(too_deep)
+        node = None
     if node is not None:
         deep = _too_deep(node, max_depth)
         if deep is not None:
@@ -151,6 +155,25 @@ def _too_long(text: str, max_length: int) -> Diagnostic:
         Span.from_offsets(text, max_length, len(text)),
         help="split the rule, or move long lists into context attributes",
     )
+
+
+def _brackets_too_deep(state: ParseState, max_depth: int) -> Diagnostic | None:
+    """The first bracket opened more than `max_depth` levels deep (parentheses leave no
+    node behind, so the tree's depth alone would not see them)."""
+    depth = 0
+    for token in state.tokens:
+        if token.type in ("LPAR", "LSQB"):
+            depth += 1
+            if depth > max_depth:
+                return Diagnostic(
+                    "Q151", Severity.ERROR,
+                    f"brackets are nested more than {max_depth} levels deep",
+                    state.span(token.start_pos or 0, token.end_pos or 0),
+                    help="flatten the expression, e.g. with 'let' declarations",
+                )
+        elif token.type in ("RPAR", "RSQB"):
+            depth = max(0, depth - 1)
+    return None
 
 
 def _too_deep(node: ast.Node, max_depth: int) -> Diagnostic | None:

@@ -49,7 +49,7 @@ _PUNCTUATION = {
 _EVENT_WORDS = frozenset(
     "ABANDONED VIEWED PLACED ORDERED OPENED SHOWN EXPERIENCED COMPLETED SIGNED".split()
 )
-_QUANTIFIER_WORDS = frozenset("EVERY SOME NO ANY DISTINCT INDEXED".split())
+_QUANTIFIER_WORDS = frozenset("EVERY SOME NO ANY DISTINCT INDEXED LEAST MOST EXACTLY".split())
 _MODIFIER_WORDS = frozenset("ROUNDED SORTED WITHOUT SCALE".split())
 _NAME_KEYWORDS = frozenset({"THIS"})
 _UNIT_TERMINALS = frozenset({"DAY", "DAYS", "HOUR", "HOURS", "YEAR", "YEARS"})
@@ -99,8 +99,10 @@ def describe_expected(expected: Iterable[str]) -> str:
 
 
 def _show(token: Token) -> str:
+    """A token as quoted in a message: 'is', or "'s" when it holds a single quote."""
     text = str(token)
-    return text if len(text) <= 20 else text[:17] + "..."
+    text = text if len(text) <= 20 else text[:17] + "..."
+    return f'"{text}"' if "'" in text else f"'{text}'"
 
 
 def diagnose(error: UnexpectedInput, state: ParseState) -> list[Diagnostic]:
@@ -148,8 +150,8 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
         span = state.span(token.start_pos or 0, token.end_pos or 0)
     prev = history[-1] if history else None
     before = history[-2] if len(history) > 1 else None
-    found = "" if at_end else f", found '{_show(token)}'"
-    after = f" after '{_show(prev)}'" if prev is not None else ""
+    found = "" if at_end else f", found {_show(token)}"
+    after = f" after {_show(prev)}" if prev is not None else ""
     prev_type = prev.type if prev is not None else ""
 
     if at_end and prev is None:
@@ -194,7 +196,7 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
         what = "rounding mode" if prev_type == "HALF" else "unit"
         return _error("Q120", span, f"expected a {what}{after}{found}",
                       help=f"use one of {describe_expected(expected)}")
-    if expected & {"SATISFIES", "SATISFY", "IN", "INDEXED"} and _in_quantifier(history) or (
+    if expected & {"SATISFIES", "SATISFY", "IN", "INDEXED", "ANY"} and _in_quantifier(history) or (
         prev_type in _QUANTIFIER_WORDS and "NAME" in expected and len(expected) <= 2
     ):
         return _error(
@@ -223,8 +225,11 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
             )
         return _error("Q102", span, f"unexpected end of query; expected "
                       f"{describe_expected(expected)}{after}")
-    return _error("Q101", span, f"unexpected '{_show(token)}'; expected "
-                  f"{describe_expected(expected)}{after}")
+    return _error(
+        "Q101", span, f"unexpected {_show(token)}; expected {describe_expected(expected)}{after}",
+        help="compare with '==' or 'is'; '=' only appears in 'let NAME = ...;'"
+        if token.type == "ASSIGN" else None,
+    )
 
 
 def _precise_expected(error: UnexpectedToken) -> set[str]:
