@@ -133,6 +133,14 @@ _CRITERION_TESTS: dict[ast.CriterionOp, str] = {
     ast.CriterionOp.CONTAINING_EITHER: "contains_either",
     ast.CriterionOp.CONTAINING_NEITHER: "contains_none",
 }
+#: The noun of each event phrase, which a criterion path may start with (`cart's costs`).
+_EVENT_NOUNS: dict[ast.EventKind, tuple[str, ...]] = {
+    ast.EventKind.CART_ABANDONED: ("cart",), ast.EventKind.PRODUCT_ABANDONED: ("product",),
+    ast.EventKind.PRODUCT_VIEWED: ("product",), ast.EventKind.ORDER_PLACED: ("order",),
+    ast.EventKind.PRODUCT_ORDERED: ("product",), ast.EventKind.CAMPAIGN_VIEWED: ("campaign",),
+    ast.EventKind.PAGE_OPENED: ("page",), ast.EventKind.POST_VIEWED: ("post",),
+    ast.EventKind.LINK_OPENED: ("link",),
+}
 _TEMPORAL_KINDS = (TypeKind.DATE, TypeKind.DATETIME, TypeKind.TIME)
 _MAX_RANGE = 30
 
@@ -559,7 +567,8 @@ class Checker:
 
     def _check_range(self, node: ast.Binary, left: SchemaType, right: SchemaType) -> None:
         for side, t in ((node.left, left), (node.right, right)):
-            if t.kind in (TypeKind.DECIMAL, TypeKind.NUMBER):
+            # `number` may hold integers (e.g. `x + 1` with x unknown): left to run time.
+            if t.kind is TypeKind.DECIMAL or isinstance(side, ast.FloatLiteral):
                 self.report("Q214", f"a range of {_describe(t)} values is not allowed",
                             side.span, help="ranges take integers, single characters or dates")
                 return
@@ -999,7 +1008,12 @@ class Checker:
                 self._criteria(event, item)
             return
         value = self.expr(criteria.value)
-        head = criteria.path[0] if criteria.path else ""
+        path = criteria.path
+        if len(path) > 1 and path[0].casefold() in _EVENT_NOUNS.get(event, ()):
+            path = path[1:]  # `packaging of cart's costs`: the cart is the event itself
+        head = path[0] if path else ""
+        if event is ast.EventKind.EVENT_OCCURRED:
+            return  # custom events carry any properties
         prop = property_type(event, head)
         if prop is None:
             names = list(EVENT_PROPERTIES.get(event, {}))
@@ -1013,7 +1027,7 @@ class Checker:
                 suggestions=tuple(suggestions),
             )
             return
-        for name in criteria.path[1:]:
+        for name in path[1:]:
             resolved = prop.resolve(name)
             prop = resolved.type if resolved is not None else ANY
         key = _CRITERION_TESTS[criteria.op]
