@@ -4,7 +4,8 @@ A node is an object `{"type": "ClassName", <field>: <value>, ..., "span": {...}}
 - child nodes are objects, tuples are arrays, absent optional values are null;
 - enumerations are their canonical word (`"and"`, `"ignoring case"`, `"pageOpened"`);
 - integers are numbers, floats are numbers, exact decimals are strings (`"19.90"`, scale kept);
-- `span` is `Span.to_json()` (offsets in code points, 1-based lines and columns).
+- `span` is `Span.to_json()` (offsets in code points, 1-based lines and columns);
+- a field whose name is itself `type` (`Cast.type`) is written `type_`.
 
 `from_json(to_json(node)) == node` and the spans are restored too.
 """
@@ -48,9 +49,13 @@ def to_json(node: ast.Node) -> dict[str, Any]:
     for f in fields(node):
         if f.name == "span":
             continue
-        out[f.name] = _value_to_json(getattr(node, f.name))
+        out[_key(f.name)] = _value_to_json(getattr(node, f.name))
     out["span"] = node.span.to_json()
     return out
+
+
+def _key(field_name: str) -> str:
+    return "type_" if field_name == "type" else field_name
 
 
 def _value_to_json(value: Any) -> Any:
@@ -77,8 +82,8 @@ def from_json(data: dict[str, Any]) -> ast.Node:
     for f in fields(cls):
         if f.name == "span":
             continue
-        if f.name in data:
-            kwargs[f.name] = _value_from_json(data[f.name], str(f.type))
+        if _key(f.name) in data:
+            kwargs[f.name] = _value_from_json(data[_key(f.name)], str(f.type))
     span = data.get("span")
     if span is not None:
         kwargs["span"] = Span(**span)

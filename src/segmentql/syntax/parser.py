@@ -29,6 +29,7 @@ from segmentql.syntax.transform import ToAst
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_LENGTH",
+    "RESERVED_WORDS",
     "ParseResult",
     "build_parser",
     "expected_tokens",
@@ -38,6 +39,14 @@ __all__ = [
 
 DEFAULT_MAX_LENGTH = 500
 DEFAULT_MAX_DEPTH = 64
+
+#: Words that can never be a variable: they start an expression (`not x`, `every ...`,
+#: `the count of ...`, `this week`, `at least 2 of any ...`, `let`, literals). Every other
+#: keyword is contextual: a name wherever the keyword cannot stand, and after `'s`, `s'`,
+#: `.` and `property` any word is an attribute name (grammar/README.md).
+RESERVED_WORDS = frozenset(
+    "at every exactly false let no not null property some the this true".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
