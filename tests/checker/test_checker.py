@@ -100,7 +100,8 @@ def test_unknown_variable_with_suggestion() -> None:
 
 
 def test_local_names_are_suggested_too() -> None:
-XX
+    found = check("let limit = 3; user's score > limt", SCHEMA)
+    d = next(x for x in found if x.code == "Q200")
     assert d.suggestions == ("limit",)
 
 
