@@ -42,7 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> AudienceTestFile | None:
     if _AUDIENCE_FILE.match(file_path.name):
-        return AudienceTestFile.from_parent(parent, path=file_path)  # type: ignore[no-any-return]
+        return AudienceTestFile.from_parent(parent, path=file_path)
     return None
 
 

@@ -118,8 +118,8 @@ def evaluate(
         return AudienceResult(query, variables, None, None, exc)
     if explanation.error is not None:
         error = explanation.error
-        exc = EvaluationError(error.message, error.span, error.code)
-        return AudienceResult(query, variables, None, explanation, exc)
+        failure = EvaluationError(error.message, error.span, error.code)
+        return AudienceResult(query, variables, None, explanation, failure)
     return AudienceResult(query, variables, explanation.value, explanation)
 
 
