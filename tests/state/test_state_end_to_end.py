@@ -49,6 +49,9 @@ def test_session_expiry_changes_session_is_starting_and_user_is_returning() -> N
     clock.advance(minutes=5)
     store.apply(pageview("/2", anon="d"))
     assert not matches("session is starting", store.snapshot(anonymous_id="d"))
+    assert matches("session's duration is at least 5 minutes", store.snapshot(anonymous_id="d"))
+    assert matches("session's start is before now", store.snapshot(anonymous_id="d"),
+                   now=clock.now)
     assert not matches("user is returning", store.snapshot(anonymous_id="d"))
     clock.now += timedelta(minutes=30)
     store.apply(pageview("/3", anon="d"))

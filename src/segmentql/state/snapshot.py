@@ -81,6 +81,8 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
+    if hasattr(value, "fixed_micros"):  # the evaluator's Duration
+        value = timedelta(microseconds=value.fixed_micros() or 0)
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
         text = f"{seconds:.6f}".rstrip("0").rstrip(".")
@@ -116,12 +118,22 @@ def session_variable(
         "id": session.id,
         "start": session.start,
         "end": session.last_activity,
-        "duration": session.last_activity - session.start,
+        "duration": duration_value(session.last_activity - session.start),
         "landingPage": session.landing_page,
         "referrer": session.referrer,
         "stats": {"pageviews": session.pageviews, "orders": session.orders},
         "custom": thaw(session.custom),
     }
+
+
+def duration_value(delta: timedelta) -> Any:
+    """A session duration as the evaluator's `Duration` (so `session's duration > 5 minutes`
+    works), or a `timedelta` when the runtime is not available."""
+    try:
+        from segmentql.runtime.temporal import Duration
+    except ImportError:  # pragma: no cover - the runtime ships with the package
+        return delta
+    return Duration(micros=delta // timedelta(microseconds=1))
 
 
 def _expired(session: Session, policy: StatePolicy, now: datetime) -> bool:
