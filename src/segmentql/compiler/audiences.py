@@ -30,12 +30,18 @@ class AudienceSet:
         roots = [q.ast for q in self.queries.values()]
         gen.prepare(roots)
         bodies = gen.generate_bodies(lambda: [gen.true(root) for root in roots])
-        items = "".join(body + ", " for body in bodies)
+        plain = gen.sibling(plain=True)
+        plain.prepare(roots)
+        plain_bodies = plain.generate_bodies(lambda: [plain.true(root) for root in roots])
+        general = "".join(body + ", " for body in bodies)
+        fast = "".join(body + ", " for body in plain_bodies)
         #: The generated Python source of the shared function.
-        self.source = gen.build_function("_audiences", f"({items})")
-        namespace = dict(gen.ns)
+        self.source = gen.build_function("_ENTRY_general", f"({general})") + plain.build_function(
+            "_ENTRY_audiences", f"({fast})", bail="return _ENTRY_general(_v, _now, _tz)"
+        )
+        namespace = gen.ns
         exec(compile(self.source, "<segmentql-audiences>", "exec"), namespace)
-        self._all: Callable[..., tuple[bool, ...]] = namespace["_audiences"]
+        self._all: Callable[..., tuple[bool, ...]] = namespace["_ENTRY_audiences"]
         self.uses_time = gen.uses_time or any(q.uses_time for q in self.queries.values())
 
     def __len__(self) -> int:

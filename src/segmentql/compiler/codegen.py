@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from segmentql.diagnostics import Span
 from segmentql.runtime import helpers
+from segmentql.runtime.access import VIRTUAL
 from segmentql.runtime.errors import ErrorValue
 from segmentql.runtime.events import EventQuery
 from segmentql.runtime.temporal import Duration
@@ -72,6 +74,7 @@ class CodeGenerator:
         *,
         functions: Mapping[str, Any] | None = None,
         trace: bool = False,
+        plain: bool = False,
     ) -> None:
         self.ns: dict[str, Any] = dict(helpers.NAMESPACE)
         self._const_ids: dict[tuple[type, Any], str] = {}
@@ -79,6 +82,10 @@ class CodeGenerator:
         self.scopes: list[_Scope] = []
         self.functions = {k.lower(): v for k, v in (functions or {}).items()}
         self.trace = trace
+        #: Plain mode: code for the common case where every context variable the query
+        #: reads attributes of is a dict without `custom`; its prologue bails out to the
+        #: general function otherwise (see `prologue`).
+        self.plain = plain
         self.trace_nodes: dict[int, A.Node] = {}
         self.uses_time = False
         # Context variables read: lowered name -> (value local, custom local or None)
@@ -100,7 +107,11 @@ class CodeGenerator:
 
     def const(self, value: Any) -> str:
         try:
-            key: tuple[type, Any] | None = (type(value), value)
+            # Decimals keep their scale and floats their sign: key them by their text.
+            key: tuple[type, Any] | None = (
+                (type(value), repr(value)) if isinstance(value, Decimal | float)
+                else (type(value), value)
+            )
             hash(key)
         except TypeError:
             key = None
@@ -131,13 +142,14 @@ class CodeGenerator:
                 return int(kind.split(":", 1)[1])
         return None
 
-    def sibling(self, *, trace: bool) -> CodeGenerator:
-        """A generator writing more functions into the same namespace (no name clashes)."""
-        other = CodeGenerator(trace=trace)
+    def sibling(self, *, trace: bool = False, plain: bool = False) -> CodeGenerator:
+        """A generator writing more functions into the same namespace; create it after this
+        one has generated everything (its numbering continues from here)."""
+        other = CodeGenerator(trace=trace, plain=plain)
         other.functions = self.functions
         other.ns = self.ns
         other._const_ids = self._const_ids
-        other._counter = self._counter + 1000
+        other._counter = self._counter
         other.counting = False
         return other
 
@@ -161,12 +173,20 @@ class CodeGenerator:
         self._var_order = []
         self.scopes = []
 
-    def prologue(self) -> list[str]:
-        """Statements reading the context variables and hoisted attributes."""
+    def prologue(self, bail: str = "") -> list[str]:
+        """Statements reading the context variables and hoisted attributes.
+
+        In plain mode, `bail` is the statement run when a variable whose attributes are
+        read is not a dict or has `custom` attributes.
+        """
         lines: list[str] = []
         for lowered in self._var_order:
             local, custom = self.variables[lowered]
             k = self.const(lowered)
+            if self.plain and custom is not None:
+                lines.append(f"{local} = _v.get({k})")
+                lines.append(f"if {local}.__class__ is not _dict or _CUSTOM in {local}: {bail}")
+                continue
             lines.append(f"{local} = _v.get({k}, _M) if _v.__class__ is _dict else _M")
             lines.append(f"if {local} is _M: {local} = _readvar(_v, {k}, {k})")
             if custom is not None:
@@ -187,13 +207,20 @@ class CodeGenerator:
                 lines.append(f"{local} = {self._hoist_code[key]}")
         return lines
 
-    def build_function(self, name: str, body: str, params: str = "_v, _now, _tz") -> str:
-        return self.build_function_lines(name, [f"return {body}"], params)
-
-    def build_function_lines(self, name: str, body: list[str], params: str) -> str:
+    def build_function(
+        self, name: str, body: str, params: str = "_v, _now, _tz", *, bail: str = ""
+    ) -> str:
         lines = [f"def {name}({params}):"]
-        for line in self.prologue() + self.hoisted_lines() + body:
+        for line in [*self.prologue(bail), *self.hoisted_lines(), f"return {body}"]:
             lines.append("    " + line)
+        return "\n".join(lines) + "\n"
+
+    def build_guarded(self, name: str, body: str, params: str, *, bail: str = "") -> str:
+        """A function returning `body`, or False if anything raises (truth mode)."""
+        lines = [f"def {name}({params}):", "    try:"]
+        for line in [*self.prologue(bail), *self.hoisted_lines(), f"return {body}"]:
+            lines.append("        " + line)
+        lines += ["    except Exception:", "        return False"]
         return "\n".join(lines) + "\n"
 
     _hoist_code: dict[tuple[str, ...], str]
@@ -357,12 +384,24 @@ class CodeGenerator:
         lowered = self.const(node.name.lower())
         t = self.fresh()
         root = self.context_root(node.target)
+        if root is not None and self.plain:
+            self.variable_local(root, custom=True)
+            var = self.variables[root][0]
+            fast = f"{var}.get({name})"
+            slow = f"_miss({var}, {lowered})"
+            if (root, node.name.lower()) in VIRTUAL:
+                slow = (
+                    f"_readvattr({var}, None, {name}, {lowered}, {self.const(root)}, "
+                    f"{self.span(node)})"
+                )
+            return f"({t} if ({t} := {fast}) is not None else {slow})"
         if root is not None:
             custom = self.variable_local(root, custom=True)
             var = self.variables[root][0]
+            c = self.fresh()
             fast = (
-                f"(({custom}[{name}] if ({custom} is not None and {name} in {custom}) "
-                f"else {var}.get({name}, _M)) if {var}.__class__ is _dict else _M)"
+                f"(({c} if ({custom} is not None and ({c} := {custom}.get({name})) is not None)"
+                f" else {var}.get({name}, _M)) if {var}.__class__ is _dict else _M)"
             )
             slow = (
                 f"_readvattr({var}, {custom}, {name}, {lowered}, {self.const(root)}, "
@@ -371,9 +410,9 @@ class CodeGenerator:
             return f"({t} if ({t} := {fast}) is not _M else {slow})"
         target = self.value(node.target)
         u = self.fresh()
-        fast = f"({u}.get({name}, _M) if ({u} := {target}).__class__ is _dict else _M)"
-        slow = f"_readattr({u}, {name}, {lowered}, {self.span(node)})"
-        return f"({t} if ({t} := {fast}) is not _M else {slow})"
+        in_dict = f"({t} if ({t} := {u}.get({name})) is not None else _miss({u}, {lowered}))"
+        other = f"_readattr({u}, {name}, {lowered}, {self.span(node)})"
+        return f"({in_dict} if ({u} := {target}).__class__ is _dict else {other})"
 
     def v_Index(self, node: A.Index) -> str:
         return f"_index({self.value(node.target)}, {self.value(node.index)}, {self.span(node)})"
@@ -536,6 +575,8 @@ class CodeGenerator:
             return f"_empty({self.value(node.subject)})"
         if op in (A.TestOp.ANONYMOUS, A.TestOp.IDENTIFIED):
             read = self.value(A.Attribute(node.subject, "id", span=node.span))
+            if op is A.TestOp.ANONYMOUS:
+                return f"(not _defined({read}))"
             return f"_defined({read})"
         if op is A.TestOp.RETURNING:
             stats = A.Attribute(node.subject, "stats", span=node.span)

@@ -106,30 +106,37 @@ class Query:
         self.diagnostics = diagnostics
         gen = CodeGenerator(functions=functions)
         gen.prepare([ast])
-        bodies = gen.generate_bodies(lambda: [gen.value(ast), gen.true(ast)])
-        value_code, true_code = bodies
-        tracer = gen.sibling(trace=True)
+        value_code, true_code = gen.generate_bodies(lambda: [gen.value(ast), gen.true(ast)])
+        plain = gen.sibling(plain=True)
+        plain.prepare([ast])
+        (plain_code,) = plain.generate_bodies(lambda: [plain.true(ast)])
+        tracer = plain.sibling(trace=True)
         trace_code = tracer.value(ast)
-        self.uses_time = gen.uses_time or tracer.uses_time or _reads_age(ast)
-        source = gen.build_function("_evaluate", value_code)
-        setup = gen.prologue() + gen.hoisted_lines()
-        source += "\n".join([
-            "def _matches(_v, now=None, time_zone=None, _now=None, _tz=None):",
-            "    try:",
-            *("        " + line for line in setup),
-            f"        return {true_code}",
-            "    except Exception:",
-            "        return False",
-        ]) + "\n"
-        source += tracer.build_function("_trace", trace_code, "_v, _now, _tz, _rec")
+        self.uses_time = gen.uses_time or tracer.uses_time
+        params = "_v, now=None, time_zone=None, _now=None, _tz=None"
+        general = "_ENTRY_general(_v, now, time_zone, _now, _tz)"
+        source = gen.build_function("_ENTRY_evaluate", value_code)
+        source += gen.build_guarded("_ENTRY_general", true_code, params)
+        plain_source = plain.build_guarded("_ENTRY_matches", plain_code, params, bail=f"return {general}")
+        if _reads_age(ast) and not self.uses_time:
+            # `age` may be derived from birthDate, which needs the caller's `now`.
+            plain_source = plain_source.replace(
+                "    try:\n",
+                "    if now is not None or time_zone is not None: return _clockmatch(_v, now, "
+                "time_zone)\n    try:\n",
+                1,
+            )
+        source += plain_source
+        source += tracer.build_function("_ENTRY_trace", trace_code, "_v, _now, _tz, _rec")
         #: The generated Python source (no query text or value appears in it).
         self.source = source
-        namespace = dict(gen.ns)
+        namespace = gen.ns
+        namespace["_clockmatch"] = self._clock_matches
         code = compile(source, "<segmentql>", "exec")
         exec(code, namespace)
-        self._evaluate: Callable[..., Any] = namespace["_evaluate"]
-        self._match_fn: Callable[..., bool] = namespace["_matches"]
-        self._trace: Callable[..., Any] = namespace["_trace"]
+        self._evaluate: Callable[..., Any] = namespace["_ENTRY_evaluate"]
+        self._match_fn: Callable[..., bool] = namespace["_ENTRY_matches"]
+        self._trace: Callable[..., Any] = namespace["_ENTRY_trace"]
         self._trace_nodes = tracer.trace_nodes
         if not self.uses_time:
             # The hot path: `query.matches(v)` is the generated function itself.
@@ -194,6 +201,9 @@ class Query:
         finally:
             CURRENT_NOW.reset(t_now)
             CURRENT_ZONE.reset(t_zone)
+
+    def _clock_matches(self, variables: Any, now: Any, time_zone: Any) -> bool:
+        return Query.matches(self, variables, now=now, time_zone=time_zone or "UTC")
 
     def _match_with_clock(self, variables: Any, instant: dt.datetime, tz: dt.tzinfo) -> bool:
         return self._match_fn(variables, _now=instant, _tz=tz)

@@ -53,6 +53,23 @@ def fold_get(mapping: Mapping[Any, Any], lowered: str) -> Any:
     return mapping[key]
 
 
+def fold_miss(mapping: dict[Any, Any], lowered: str) -> Any:
+    """After an exact-case miss on a dict: the value of a key equal to `lowered` ignoring
+    case, else None (the lean path generated code calls)."""
+    try:
+        table = _FOLDS[tuple(mapping)]
+    except KeyError:
+        value = fold_get(mapping, lowered)
+        return None if value is MISSING else value
+    except TypeError:
+        return None
+    key = table.get(lowered, MISSING)
+    return None if key is MISSING else mapping[key]
+
+
+VIRTUAL = frozenset({("user", "age"), ("user", "name"), ("page", "query")})
+
+
 def read_variable(variables: Any, name: str, lowered: str) -> Any:
     """A context variable from the caller's mapping, or None."""
     if not isinstance(variables, Mapping):
@@ -87,14 +104,17 @@ def read_variable_attribute(
     if not isinstance(target, Mapping):
         return _not_a_map(target, name, span)
     if custom is not None:
-        value = custom.get(name, MISSING)
-        if value is not MISSING:
+        value = custom.get(name)
+        if value is not None:
             return value
     value = target.get(name, MISSING)
-    if value is not MISSING:
+    if value is not MISSING and (value is not None or custom is None):
         return value
     if custom is not None:
         value = fold_get(custom, lowered)
+        if value is not MISSING and value is not None:
+            return value
+        value = target.get(name, MISSING)
         if value is not MISSING:
             return value
     value = fold_get(target, lowered)

@@ -217,7 +217,7 @@ TEST_HELPERS: dict[str, str] = {
 }
 
 NAMESPACE: dict[str, Any] = {
-    "__builtins__": {},
+    "__builtins__": {"Exception": Exception},
     "_M": MISSING,
     "_Err": ErrorValue,
     "_dict": dict,
@@ -231,6 +231,7 @@ NAMESPACE: dict[str, Any] = {
     "_readvar": access.read_variable,
     "_readvattr": access.read_variable_attribute,
     "_readattr": access.read_attribute,
+    "_miss": access.fold_miss,
     "_custom_of": access.custom_of,
     "_index": access.read_index,
     "_cartitems": cart_items,

@@ -232,7 +232,7 @@ def add_business(day: dt.date, count: int, weekend: bool) -> dt.date:
 def shift(value: dt.date, d: Duration) -> dt.date:
     """`value + d` for a date or an aware datetime (raises OverflowError out of range)."""
     if isinstance(value, dt.datetime):
-        tz = value.tzinfo or CURRENT_ZONE.get()
+        tz = CURRENT_ZONE.get()
         local = value.astimezone(tz) if value.tzinfo else value.replace(tzinfo=tz)
         day = local.date()
         day = _shift_date(day, d)

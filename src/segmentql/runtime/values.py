@@ -140,7 +140,12 @@ def as_instant(value: dt.date) -> dt.datetime:
         if value.tzinfo is None:
             return value.replace(tzinfo=CURRENT_ZONE.get())
         return value
-    return dt.datetime(value.year, value.month, value.day, tzinfo=CURRENT_ZONE.get())
+    zone = CURRENT_ZONE.get()
+    start = dt.datetime(value.year, value.month, value.day, tzinfo=zone)
+    if zone is dt.UTC:
+        return start
+    # midnight may not exist (a DST gap): take the time just after it
+    return start.astimezone(dt.UTC).astimezone(zone)
 
 
 def equal(a: Any, b: Any) -> Any:
