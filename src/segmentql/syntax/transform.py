@@ -218,7 +218,7 @@ def _fold_sign(op: ast.UnaryOp, sign: Token, operand: Any, span: Span) -> ast.Ex
     if isinstance(operand, ast.DurationLiteral):
         text = current_state().text
         between = text[(sign.end_pos or 0):operand.span.start]
-        if not between.strip():
+        if not between.strip() and text[operand.span.start:operand.span.start + 1].isdigit():
             amount = -operand.amount if op is ast.UnaryOp.NEG else operand.amount
             return ast.DurationLiteral(amount, operand.unit, span=span)
     if (
