@@ -326,25 +326,35 @@ class _Work:
         return replace(profile, session=replace(profile.session, ended=True))
 
     def record(
-        self, profile: Profile, event_type: str, at: datetime, properties: dict[str, Any]
+        self,
+        profile: Profile,
+        event_type: str,
+        at: datetime,
+        properties: dict[str, Any],
+        **changes: Any,
     ) -> Profile:
-        """`profile` with a tracked event appended (oldest dropped beyond the limit)."""
+        """`profile` with a tracked event appended (oldest dropped beyond the limit), and
+        `changes` to its other fields made in the same step."""
         self.counter += 1
-        session_id = profile.session.id if profile.session is not None else None
+        session = changes.get("session", profile.session)
+        session_id = session.id if session is not None else None
         plain = copy_json(properties)
         tracked = TrackedEvent(
             self.counter, event_type, at.isoformat(), session_id, freeze(plain), plain
         )
         events: PVector[Any] = profile.events.append(tracked)
         limit = self.policy.max_events_per_profile
-        if len(events) > limit:
-            events = events[len(events) - limit :]
+        # Trimmed in steps (an eighth of the limit at a time) so that a full profile does not
+        # copy its whole event vector on every event; snapshots show the last `limit`.
+        if len(events) > limit + max(1, limit // 8):
+            dropped = len(events) - limit
+            events = events[dropped:]
             self.notice(
                 "events-trimmed",
-                f"profile keeps its last {limit} events (max_events_per_profile); "
-                "the oldest was dropped, stats still count it",
+                f"profile keeps its last {limit} events (max_events_per_profile); the "
+                f"{dropped} oldest were dropped, stats still count them",
             )
-        return replace(profile, events=events)
+        return replace(profile, events=events, **changes)
 
     # --- events -----------------------------------------------------------------------------------
 
@@ -463,7 +473,8 @@ class _Work:
         return self.patch_user(profile, steps, traits=True)
 
     def track(self, event: Track, at: datetime) -> None:
-        problem = json_problem(event.properties, "properties")
+        properties = event.properties
+        problem = json_problem(properties, "properties")
         if problem:
             raise InvalidEventError(problem)
         profile = self.touch(self.resolve(event), at)
@@ -473,19 +484,20 @@ class _Work:
         if event.event == PAGEVIEW_EVENT:
             stats = stats.set("pageviews", stats.get("pageviews", 0) + 1)
             if session.pageviews == 0:
-                url = event.properties.get("url")
-                referrer = event.properties.get("referrer")
+                url = properties.get("url")
+                referrer = properties.get("referrer")
                 session = replace(
                     session,
+                    pageviews=1,
                     landing_page=url if isinstance(url, str) else None,
                     referrer=referrer if isinstance(referrer, str) else None,
                 )
-            session = replace(session, pageviews=session.pageviews + 1)
+            else:
+                session = replace(session, pageviews=session.pageviews + 1)
         elif event.event == ORDER_EVENT:
             stats = stats.set("orders", stats.get("orders", 0) + 1)
             session = replace(session, orders=session.orders + 1)
-        profile = replace(profile, session=session, stats=stats)
-        self.put(self.record(profile, event.event, at, event.properties))
+        self.put(self.record(profile, event.event, at, properties, session=session, stats=stats))
 
     def group(self, event: Group, at: datetime) -> None:
         self.check_id("group id", event.group_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import timedelta
 from typing import Literal
@@ -118,7 +119,7 @@ class StatePolicy(BaseModel):
         if normalized in self.blocked_identifiers:
             return "on the identifier blocklist (placeholder values are never real ids)"
         for pattern in self.blocked_patterns:
-            if re.fullmatch(pattern, normalized, flags=re.IGNORECASE):
+            if _compiled(pattern).fullmatch(normalized):
                 return f"matches the blocked pattern {pattern!r}"
         if len(normalized) < self.min_identifier_length:
             return f"shorter than the minimum length {self.min_identifier_length}"
@@ -126,6 +127,11 @@ class StatePolicy(BaseModel):
 
 
 _QUOTES = ("'", '"')
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
 
 
 def normalize_identifier(value: str) -> str:

@@ -144,9 +144,12 @@ def _expired(session: Session, policy: StatePolicy, now: datetime) -> bool:
     )
 
 
-def events_variable(profile: Profile | None) -> list[dict[str, Any]]:
+def events_variable(profile: Profile | None, limit: int) -> list[dict[str, Any]]:
     if profile is None:
         return []
+    events = profile.events
+    if len(events) > limit:
+        events = events[len(events) - limit :]
     return [
         {
             "type": event.type,
@@ -156,7 +159,7 @@ def events_variable(profile: Profile | None) -> list[dict[str, Any]]:
             if event.plain is not None
             else thaw(event.properties),
         }
-        for event in profile.events
+        for event in events
     ]
 
 
@@ -187,4 +190,4 @@ def build_snapshot(
         value = request.get(name)
         if value is not None:
             variables[name] = value
-    return Snapshot(variables, {"events": lambda: events_variable(profile)})
+    return Snapshot(variables, {"events": lambda: events_variable(profile, policy.max_events_per_profile)})
