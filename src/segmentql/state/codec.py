@@ -21,9 +21,6 @@ def encode_profile(profile: Profile) -> str:
         "anonymous_ids": list(profile.anonymous_ids),
         "aliases": list(profile.aliases),
         "stats": dict(profile.stats),
-        "events": [
-            [e.seq, e.type, e.timestamp, e.session_id, thaw(e.properties)] for e in profile.events
-        ],
         "session": None
         if session is None
         else {
@@ -43,7 +40,24 @@ def encode_profile(profile: Profile) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def decode_profile(text: str) -> Profile:
+def encode_event(event: TrackedEvent) -> str:
+    """A tracked event without its sequence number (the row's key) and profile."""
+    properties = event.plain if event.plain is not None else thaw(event.properties)
+    return json.dumps(
+        [event.type, event.timestamp, event.session_id, properties],
+        ensure_ascii=False,
+        separators=(",", ":"),
+        allow_nan=False,
+    )
+
+
+def decode_event(seq: int, text: str) -> TrackedEvent:
+    kind, stamp, session_id, properties = json.loads(text)
+    return TrackedEvent(seq, kind, stamp, session_id, freeze(properties), properties)
+
+
+def decode_profile(text: str, events: list[TrackedEvent] | None = None) -> Profile:
+    """A profile row, with its tracked events (read from their own rows, in order)."""
     data: dict[str, Any] = json.loads(text)
     raw_session = data["session"]
     session = None
@@ -66,10 +80,7 @@ def decode_profile(text: str) -> Profile:
         anonymous_ids=pvector(data["anonymous_ids"]),
         aliases=pvector(data["aliases"]),
         stats=pmap(data["stats"]),
-        events=pvector(
-            TrackedEvent(seq, kind, stamp, sid, freeze(props), props)
-            for seq, kind, stamp, sid, props in data["events"]
-        ),
+        events=pvector(events or ()),
         session=session,
         groups=pvector(data["groups"]),
         merges=data["merges"],

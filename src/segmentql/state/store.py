@@ -16,11 +16,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from segmentql.state.codec import decode_profile, decode_traits, encode_profile, encode_traits
+from segmentql.state.codec import (
+    decode_event,
+    decode_profile,
+    decode_traits,
+    encode_event,
+    encode_profile,
+    encode_traits,
+)
 from segmentql.state.engine import ApplyResult, Clock, Engine, SchemaLike, utc_now
 from segmentql.state.errors import CorruptStoreError, StateError, StoreError
 from segmentql.state.events import EventBase, parse_event
-from segmentql.state.model import Journal, Profile, State
+from segmentql.state.model import Journal, Profile, State, TrackedEvent
 from segmentql.state.policy import StatePolicy
 from segmentql.state.snapshot import Snapshot, build_snapshot
 
@@ -32,6 +39,8 @@ _MARKER = "segmentql-profile-store"
 _TABLES = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE profiles (key TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE events (seq INTEGER PRIMARY KEY, profile TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX events_by_profile ON events (profile, seq);
 CREATE TABLE devices (anonymous_id TEXT PRIMARY KEY, profile TEXT NOT NULL);
 CREATE TABLE users (user_id TEXT PRIMARY KEY, profile TEXT NOT NULL);
 CREATE TABLE groups (group_id TEXT PRIMARY KEY, traits TEXT NOT NULL);
@@ -136,7 +145,7 @@ class ProfileStore:
                 self._state, parsed, self._clock
             )
             if self._db is not None:
-                _write(self._db, str(self._path), new_state, journal)
+                _write(self._db, str(self._path), self._state, new_state, journal)
             self._state = new_state
             if self._db is not None and journal.deleted_user:
                 _scrub(self._db, str(self._path))
@@ -246,12 +255,20 @@ def _load(db: sqlite3.Connection, where: str) -> State:
 def _read_state(db: sqlite3.Connection, where: str, counter: int) -> State:
     from pyrsistent import pmap, pset
 
+    events: dict[str, list[TrackedEvent]] = {}
+    for seq, key, data in db.execute("SELECT seq, profile, data FROM events ORDER BY seq"):
+        try:
+            events.setdefault(key, []).append(decode_event(seq, data))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CorruptStoreError(where, f"event {seq} cannot be read: {exc}") from None
     profiles = {}
     for key, data in db.execute("SELECT key, data FROM profiles"):
         try:
-            profiles[key] = decode_profile(data)
+            profiles[key] = decode_profile(data, events.pop(key, None))
         except (ValueError, KeyError, TypeError) as exc:
             raise CorruptStoreError(where, f"profile {key!r} cannot be read: {exc}") from None
+    if events:
+        raise CorruptStoreError(where, f"events of a missing profile {next(iter(events))!r}")
     groups = {}
     for group_id, traits in db.execute("SELECT group_id, traits FROM groups"):
         try:
@@ -271,19 +288,24 @@ def _read_state(db: sqlite3.Connection, where: str, counter: int) -> State:
     )
 
 
-def _write(db: sqlite3.Connection, where: str, state: State, journal: Journal) -> None:
+def _write(
+    db: sqlite3.Connection, where: str, old: State, state: State, journal: Journal
+) -> None:
     try:
         db.execute("BEGIN IMMEDIATE")
         try:
             for key in journal.profiles:
                 profile = state.profiles.get(key)
+                before = old.profiles.get(key)
                 if profile is None:
                     db.execute("DELETE FROM profiles WHERE key = ?", (key,))
-                else:
-                    db.execute(
-                        "INSERT OR REPLACE INTO profiles VALUES (?, ?)",
-                        (key, encode_profile(profile)),
-                    )
+                    db.execute("DELETE FROM events WHERE profile = ?", (key,))
+                    continue
+                db.execute(
+                    "INSERT OR REPLACE INTO profiles VALUES (?, ?)",
+                    (key, encode_profile(profile)),
+                )
+                _write_events(db, key, before, profile)
             for table, column, mapping, names in (
                 ("devices", "anonymous_id", state.devices, journal.devices),
                 ("users", "user_id", state.users, journal.users),
@@ -315,6 +337,26 @@ def _write(db: sqlite3.Connection, where: str, state: State, journal: Journal) -
             raise
     except sqlite3.Error as exc:
         raise StoreError(f"{where}: cannot write the store ({exc}); nothing was applied") from None
+
+
+def _write_events(
+    db: sqlite3.Connection, key: str, before: Profile | None, profile: Profile
+) -> None:
+    """Only the tracked events that changed: appended ones (or merged in) and trimmed ones."""
+    if before is not None and before.events is profile.events:
+        return
+    old_seqs = {e.seq for e in before.events} if before is not None else set()
+    new_seqs = set()
+    rows = []
+    for event in profile.events:
+        new_seqs.add(event.seq)
+        if event.seq not in old_seqs:
+            rows.append((event.seq, key, encode_event(event)))
+    # INSERT OR REPLACE: events merged in from another profile move to this one.
+    db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?)", rows)
+    gone = old_seqs - new_seqs
+    if gone:
+        db.executemany("DELETE FROM events WHERE seq = ?", [(seq,) for seq in gone])
 
 
 def _scrub(db: sqlite3.Connection, where: str) -> None:
