@@ -88,6 +88,7 @@ class CodeGenerator:
         self.plain = plain
         self.trace_nodes: dict[int, A.Node] = {}
         self.uses_time = False
+        self._constant: dict[int, tuple[A.Node, bool]] = {}
         # Context variables read: lowered name -> (value local, custom local or None)
         self.variables: dict[str, list[str | None]] = {}
         self._var_order: list[str] = []
@@ -253,6 +254,13 @@ class CodeGenerator:
     # constant folding ---------------------------------------------------------------------
 
     def is_constant(self, node: A.Node) -> bool:
+        entry = self._constant.get(id(node))
+        if entry is None:
+            # the node is kept in the entry so that its id cannot be reused meanwhile
+            entry = self._constant[id(node)] = (node, self._is_constant(node))
+        return entry[1]
+
+    def _is_constant(self, node: A.Node) -> bool:
         if isinstance(node, A.LITERAL_TYPES):
             return True
         if isinstance(node, A.ListLiteral | A.MapLiteral | A.MapEntry | A.Unary | A.Binary

@@ -89,6 +89,9 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
+_MATCH_PARAMS = "_v, now=None, time_zone=None, _now=None, _tz=None"
+
+
 class Query:
     """A compiled query. Thread-safe: evaluation keeps no state between calls."""
 
@@ -104,43 +107,84 @@ class Query:
         self.ast = ast
         #: Warnings and notes from the checker (errors make compilation fail).
         self.diagnostics = diagnostics
-        gen = CodeGenerator(functions=functions)
-        gen.prepare([ast])
-        value_code, true_code = gen.generate_bodies(lambda: [gen.value(ast), gen.true(ast)])
-        plain = gen.sibling(plain=True)
+        # Only the hot path (`matches` on plain dicts) is generated now; `evaluate`,
+        # `explain` and the general `matches` (non-dict variables, `custom` attributes) are
+        # generated on first use, so compiling an audience stays cheap.
+        self._lock = threading.Lock()
+        plain = CodeGenerator(functions=functions, plain=True)
         plain.prepare([ast])
         (plain_code,) = plain.generate_bodies(lambda: [plain.true(ast)])
-        tracer = plain.sibling(trace=True)
-        trace_code = tracer.value(ast)
-        self.uses_time = gen.uses_time or tracer.uses_time
-        params = "_v, now=None, time_zone=None, _now=None, _tz=None"
+        self._last_generator = plain
+        self.uses_time = plain.uses_time
         general = "_ENTRY_general(_v, now, time_zone, _now, _tz)"
-        source = gen.build_function("_ENTRY_evaluate", value_code)
-        source += gen.build_guarded("_ENTRY_general", true_code, params)
-        plain_source = plain.build_guarded("_ENTRY_matches", plain_code, params, bail=f"return {general}")
+        source = plain.build_guarded("_ENTRY_matches", plain_code, _MATCH_PARAMS,
+                                     bail=f"return {general}")
         if _reads_age(ast) and not self.uses_time:
             # `age` may be derived from birthDate, which needs the caller's `now`.
-            plain_source = plain_source.replace(
+            source = source.replace(
                 "    try:\n",
                 "    if now is not None or time_zone is not None: return _clockmatch(_v, now, "
                 "time_zone)\n    try:\n",
                 1,
             )
-        source += plain_source
-        source += tracer.build_function("_ENTRY_trace", trace_code, "_v, _now, _tz, _rec")
-        #: The generated Python source (no query text or value appears in it).
-        self.source = source
-        namespace = gen.ns
+        self._sources = [source]
+        self._ns = namespace = plain.ns
         namespace["_clockmatch"] = self._clock_matches
-        code = compile(source, "<segmentql>", "exec")
-        exec(code, namespace)
-        self._evaluate: Callable[..., Any] = namespace["_ENTRY_evaluate"]
+        namespace["_ENTRY_general"] = self._general_on_first_use
+        exec(compile(source, "<segmentql>", "exec"), namespace)
         self._match_fn: Callable[..., bool] = namespace["_ENTRY_matches"]
-        self._trace: Callable[..., Any] = namespace["_ENTRY_trace"]
-        self._trace_nodes = tracer.trace_nodes
+        self._evaluate_fn: Callable[..., Any] | None = None
+        self._trace_fn: Callable[..., Any] | None = None
+        self._trace_nodes: dict[int, A.Node] = {}
         if not self.uses_time:
             # The hot path: `query.matches(v)` is the generated function itself.
             self.matches = self._match_fn  # type: ignore[method-assign]
+
+    @property
+    def source(self) -> str:
+        """The generated Python source (no query text or value appears in it)."""
+        self._complete()
+        return "".join(self._sources)
+
+    def _complete(self) -> None:
+        """Generate and compile the remaining entry points (once, thread-safe)."""
+        if self._evaluate_fn is not None:
+            return
+        with self._lock:
+            if self._evaluate_fn is not None:
+                return
+            ast = self.ast
+            gen = self._last_generator.sibling()
+            gen.prepare([ast])
+            value_code, true_code = gen.generate_bodies(
+                lambda: [gen.value(ast), gen.true(ast)]
+            )
+            tracer = gen.sibling(trace=True)
+            trace_code = tracer.value(ast)
+            source = gen.build_function("_ENTRY_evaluate", value_code)
+            source += gen.build_guarded("_ENTRY_general", true_code, _MATCH_PARAMS)
+            source += tracer.build_function("_ENTRY_trace", trace_code, "_v, _now, _tz, _rec")
+            exec(compile(source, "<segmentql>", "exec"), self._ns)
+            self._sources.append(source)
+            self._trace_nodes = tracer.trace_nodes
+            self._trace_fn = self._ns["_ENTRY_trace"]
+            self._evaluate_fn = self._ns["_ENTRY_evaluate"]
+
+    def _general_on_first_use(self, *args: Any) -> bool:
+        self._complete()
+        return self._ns["_ENTRY_general"](*args)  # type: ignore[no-any-return]
+
+    @property
+    def _evaluate(self) -> Callable[..., Any]:
+        if self._evaluate_fn is None:
+            self._complete()
+        return self._evaluate_fn  # type: ignore[return-value]
+
+    @property
+    def _trace(self) -> Callable[..., Any]:
+        if self._trace_fn is None:
+            self._complete()
+        return self._trace_fn  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"Query({self.text!r})"

@@ -1,0 +1,359 @@
+"""Evaluation benchmark: compiled segmentql queries against hand-written Python functions.
+
+For each audience rule (the five of `peer-benchmark.md` plus more) this measures, in one run:
+- `Query.matches` of the compiled query and a hand-written function with the same
+  missing-value behaviour, on the same three profiles P1/P2/P3, interleaved and paired, and
+  their ratio (target <= 1.3x);
+- compile time per rule: parse + check + code generation, cache bypassed (target < 1 ms for
+  a five-clause rule);
+- audience-set throughput: 1,000 audiences evaluated against one profile in one call.
+Peers (rule-engine, growthbook, json-logic-qubit, cel) are reported when importable.
+
+    python bench/bench_eval.py            # quick run (~30 s)
+    python bench/bench_eval.py --full     # more repeats
+    python bench/bench_eval.py --md out.md --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from segmentql.compiler import compile_ast, compile_audiences
+from segmentql.compiler.query import analyze_query
+
+perf = time.perf_counter_ns
+
+# The profiles of peer-benchmark.md: P1 matches every rule of (a)-(e), P2 none, P3 traps.
+P1: dict[str, Any] = {
+    "user": {
+        "id": "u1", "plan": "pro", "age": 34, "verified": True,
+        "email": "ann@acme.com", "interests": ["sports", "music"],
+        "address": {"city": "Berlin", "country": "DE"},
+    },
+    "session": {"id": "s1", "plan": "premium", "device": "mobile", "pageviews": 12},
+}
+P2: dict[str, Any] = {
+    "user": {
+        "id": "u2", "plan": "free", "age": 16, "verified": False,
+        "email": "bob@example.org", "interests": ["music"],
+        "address": {"city": "Paris"},
+    },
+    "session": {"id": "s2", "plan": "basic", "device": "desktop"},
+}
+P3: dict[str, Any] = {
+    "user": {
+        "id": "u3", "plan": "pro", "age": 18, "verified": True,
+        "email": "carol@acme.com.evil.org", "interests": ["sport", "esports"],
+        "address": {"city": "Munich", "country": "DE"},
+    },
+    "session": {"id": "s3", "plan": "premium", "device": "mobile", "pageviews": 3},
+}
+PROFILES = [P1, P2, P3]
+
+
+def _user(v: Any) -> Any:
+    return v.get("user") or {}
+
+
+def _num(x: Any) -> bool:
+    return type(x) in (int, float)
+
+
+def base_a(v: Any) -> bool:
+    return bool((v.get("user") or {}).get("plan") == "pro")
+
+
+def base_b(v: Any) -> bool:
+    u = v.get("user") or {}
+    age = u.get("age")
+    return bool(
+        u.get("plan") == "pro" and type(age) in (int, float) and age >= 18
+        and u.get("verified") is True
+    )
+
+
+def base_c(v: Any) -> bool:
+    email = (v.get("user") or {}).get("email")
+    return type(email) is str and email.endswith("@acme.com")
+
+
+def base_d(v: Any) -> bool:
+    interests = (v.get("user") or {}).get("interests")
+    return type(interests) is list and "sports" in interests
+
+
+def base_e(v: Any) -> bool:
+    u = v.get("user") or {}
+    s = v.get("session") or {}
+    a = u.get("address") or {}
+    city = a.get("city")
+    pageviews = s.get("pageviews")
+    return bool(
+        (city == "Berlin" or city == "Munich")
+        and s.get("plan") == "premium"
+        and not a.get("country") == "FR"
+        and (u.get("referrer") == "partner" or (type(pageviews) is int and pageviews > 10))
+    )
+
+
+def base_f(v: Any) -> bool:
+    u = v.get("user") or {}
+    age = u.get("age")
+    return bool(type(age) is int and 18 <= age <= 65 and u.get("plan") in ("pro", "team"))
+
+
+def base_g(v: Any) -> bool:
+    interests = (v.get("user") or {}).get("interests")
+    return type(interests) is list and ("sports" in interests or "travel" in interests)
+
+
+def base_h(v: Any) -> bool:
+    email = (v.get("user") or {}).get("email")
+    if type(email) is str and email.lower().endswith("@acme.com"):
+        return True
+    return bool((v.get("session") or {}).get("device") == "desktop")
+
+
+def base_i(v: Any) -> bool:
+    u = v.get("user") or {}
+    interests = u.get("interests")
+    return bool(
+        u.get("verified") is not False
+        and type(interests) is list and len(interests) >= 2
+    )
+
+
+RULES: dict[str, tuple[str, str, Callable[[Any], bool], list[bool]]] = {
+    "a": ("plan is pro", 'user\'s plan is "pro"', base_a, [True, False, True]),
+    "b": (
+        "plan, age >= 18, verified",
+        'user\'s plan is "pro" and user\'s age >= 18 and user\'s verified is true',
+        base_b, [True, False, True],
+    ),
+    "c": ("email ends with", 'user\'s email ends with "@acme.com"', base_c, [True, False, False]),
+    "d": ("list membership", 'user\'s interests include "sports"', base_d, [True, False, False]),
+    "e": (
+        "6 clauses, nested, referrer missing",
+        '(user\'s address\'s city is "Berlin" or user\'s address\'s city is "Munich") '
+        'and session\'s plan is "premium" and not user\'s address\'s country is "FR" '
+        'and (user\'s referrer is "partner" or session\'s pageviews > 10)',
+        base_e, [True, False, False],
+    ),
+    "f": (
+        "between and in",
+        'user\'s age is between 18 and 65 and user\'s plan is in ["pro", "team"]',
+        base_f, [True, False, True],
+    ),
+    "g": (
+        "contains either",
+        'user\'s interests contains either ["sports", "travel"]',
+        base_g, [True, False, False],
+    ),
+    "h": (
+        "regex or equality",
+        'user\'s email matches ~/@acme\\.com$/i or session\'s device is "desktop"',
+        base_h, [True, True, False],
+    ),
+    "i": (
+        "not false and count",
+        'not (user\'s verified is false) and count of user\'s interests >= 2',
+        base_i, [True, False, True],
+    ),
+}
+
+
+def _loop(f: Callable[[Any], Any], n: int) -> int:
+    profiles = PROFILES
+    t0 = perf()
+    for _ in range(n):
+        for p in profiles:
+            f(p)
+    return perf() - t0
+
+
+def _calibrate(f: Callable[[Any], Any], target_ns: int) -> int:
+    n = 100
+    while True:
+        t = _loop(f, n)
+        if t >= target_ns // 4:
+            return max(1, int(n * target_ns / max(t, 1)))
+        n *= 4
+
+
+def paired(base: Callable[[Any], Any], ours: Callable[[Any], Any], repeats: int,
+           target_ns: int) -> tuple[float, float]:
+    """ns per call of each, interleaved run by run; the minimum over runs (the least
+    disturbed by other processes on a shared machine)."""
+    n_base = _calibrate(base, target_ns)
+    n_ours = _calibrate(ours, target_ns)
+    b: list[float] = []
+    o: list[float] = []
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            b.append(_loop(base, n_base) / (n_base * len(PROFILES)))
+            o.append(_loop(ours, n_ours) / (n_ours * len(PROFILES)))
+    finally:
+        gc.enable()
+    return min(b), min(o)
+
+
+def compile_time_us(text: str, repeats: int) -> tuple[float, float]:
+    """(parse + check + codegen, codegen only) in µs, median; the cache is bypassed."""
+    total: list[float] = []
+    codegen: list[float] = []
+    for _ in range(repeats):
+        t0 = perf()
+        ast, diagnostics = analyze_query(text, None, bool)
+        t1 = perf()
+        compile_ast(ast, text, diagnostics=diagnostics)
+        t2 = perf()
+        total.append((t2 - t0) / 1000)
+        codegen.append((t2 - t1) / 1000)
+    return statistics.median(total), statistics.median(codegen)
+
+
+def audience_texts(count: int) -> dict[str, str]:
+    """`count` distinct audiences built from a few shapes over the profiles' attributes."""
+    shapes = [
+        'user\'s plan is "plan{i}"',
+        'user\'s age >= {i} and user\'s verified is true',
+        'user\'s email ends with "@domain{i}.com"',
+        'user\'s interests include "topic{i}"',
+        'user\'s address\'s city is "City{i}" or session\'s pageviews > {i}',
+        'session\'s plan is "tier{i}" and not (user\'s address\'s country is "C{i}")',
+    ]
+    return {f"aud{i}": shapes[i % len(shapes)].format(i=i) for i in range(count)}
+
+
+def audience_throughput(count: int, repeats: int) -> dict[str, float]:
+    t0 = perf()
+    audiences = compile_audiences(audience_texts(count))
+    compile_s = (perf() - t0) / 1e9
+    evaluate = audiences.evaluate
+    n = 50
+    samples = []
+    for _ in range(repeats):
+        start = perf()
+        for _ in range(n):
+            evaluate(P1)
+        samples.append((perf() - start) / n)
+    per_call = min(samples)
+    separate = [audiences.queries[name].matches for name in audiences.names]
+    start = perf()
+    for f in separate:
+        f(P1)
+    one_by_one = perf() - start
+    return {
+        "audiences": count,
+        "compile_s": compile_s,
+        "us_per_set": per_call / 1000,
+        "ns_per_audience": per_call / count,
+        "sets_per_second": 1e9 / per_call,
+        "one_by_one_us": one_by_one / 1000,
+    }
+
+
+def peers() -> list[str]:
+    found = []
+    for module in ("rule_engine", "growthbook", "json_logic", "cel"):
+        try:
+            __import__(module)
+            found.append(module)
+        except ImportError:
+            pass
+    return found
+
+
+def run(full: bool) -> dict[str, Any]:
+    repeats = 9 if full else 5
+    target = 40_000_000 if full else 12_000_000
+    rows = []
+    for rule_id, (title, text, base, expected) in RULES.items():
+        ast, diagnostics = analyze_query(text, None, bool)
+        query = compile_ast(ast, text, diagnostics=diagnostics)
+        got = [query.matches(p) for p in PROFILES]
+        assert [base(p) for p in PROFILES] == expected, (rule_id, "baseline")
+        assert got == expected, (rule_id, got, expected)
+        base_ns, ours_ns = paired(base, query.matches, repeats, target)
+        total_us, codegen_us = compile_time_us(text, 30 if full else 15)
+        clauses = sum(1 for n in ast.walk() if type(n).__name__ in ("Test", "Comparison"))
+        rows.append({
+            "rule": rule_id, "title": title, "query": text, "clauses": clauses,
+            "base_ns": base_ns, "ours_ns": ours_ns, "ratio": ours_ns / base_ns,
+            "compile_us": total_us, "codegen_us": codegen_us, "results": got,
+        })
+        print(f"({rule_id}) {title:38s} base {base_ns:6.0f} ns  segmentql {ours_ns:6.0f} ns"
+              f"  ratio {ours_ns / base_ns:4.2f}x  compile {total_us:6.0f} us"
+              f" (codegen {codegen_us:4.0f})", file=sys.stderr, flush=True)
+    audiences = audience_throughput(1000, 5 if full else 3)
+    print(f"1,000 audiences: {audiences['us_per_set']:.0f} us per profile "
+          f"({audiences['ns_per_audience']:.0f} ns per audience)", file=sys.stderr)
+    return {
+        "machine": f"Python {platform.python_version()} ({platform.python_implementation()}), "
+                   f"{platform.machine()}, load {__import__('os').getloadavg()}",
+        "mode": "full" if full else "quick",
+        "rules": rows,
+        "audiences": audiences,
+        "peers": peers(),
+    }
+
+
+def markdown(result: dict[str, Any]) -> str:
+    out = [
+        f"Machine: {result['machine']}; mode: {result['mode']}.",
+        "",
+        "| rule | query | clauses | hand-written ns | segmentql ns | ratio | compile µs "
+        "(parse+check+codegen) | codegen µs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["rules"]:
+        query = r["query"].replace("|", "\\|")
+        out.append(
+            f"| ({r['rule']}) {r['title']} | `{query}` | {r['clauses']} | {r['base_ns']:.0f} | "
+            f"{r['ours_ns']:.0f} | {r['ratio']:.2f}× | {r['compile_us']:.0f} | "
+            f"{r['codegen_us']:.0f} |"
+        )
+    a = result["audiences"]
+    out += [
+        "",
+        f"Audience set: {a['audiences']:,} audiences compiled in {a['compile_s']:.2f} s; "
+        f"one `AudienceSet.evaluate` against one profile takes {a['us_per_set']:.0f} µs "
+        f"({a['ns_per_audience']:.0f} ns per audience, {a['sets_per_second']:,.0f} profiles/s); "
+        f"calling the 1,000 queries one by one takes {a['one_by_one_us']:.0f} µs.",
+        "",
+        "Peers importable in this environment: "
+        + (", ".join(result["peers"]) if result["peers"] else "none (optional; see "
+           "peer-benchmark.md for their figures)"),
+    ]
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true", help="more repeats, longer runs")
+    parser.add_argument("--md", help="write the markdown table here")
+    parser.add_argument("--json", help="write the raw results here")
+    args = parser.parse_args()
+    result = run(args.full)
+    text = markdown(result)
+    print(text)
+    if args.md:
+        with open(args.md, "w", encoding="utf-8") as f:
+            f.write(text)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
