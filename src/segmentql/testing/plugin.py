@@ -87,6 +87,14 @@ def _option_schema(config: pytest.Config) -> Schema:
 _SCHEMAS = pytest.StashKey[dict[str, Any]]()
 
 
+def _shown(config: pytest.Config, path: Path) -> str:
+    """`path` relative to the rootdir when it is inside it (as pytest shows test ids)."""
+    try:
+        return str(path.relative_to(config.rootpath))
+    except ValueError:
+        return str(path)
+
+
 # ------------------------------------------------------------------------------------------
 # Fixtures
 # ------------------------------------------------------------------------------------------
@@ -141,7 +149,10 @@ class AudienceTestFile(pytest.File):
             spec = read_audience_file(self.path)
             schema = self._schema(spec)
         except AudienceFileError as exc:
-            raise self.CollectError(str(exc)) from None
+            where = _shown(self.config, self.path)
+            if exc.line is not None:
+                where += f":{exc.line}"
+            raise self.CollectError(f"{where}: {exc.message}") from None
         for case in spec.cases:
             item = AudienceCaseItem.from_parent(self, name=case.name, case=case, schema=schema)
             if case.skip:
@@ -207,7 +218,8 @@ class AudienceCaseItem(pytest.Item):
         style: Any = None,
     ) -> str:
         if isinstance(excinfo.value, AudienceCaseFailure):
-            return f"{self.path}:{self.case.line}: case {self.case.name!r}\n{excinfo.value}"
+            where = f"{_shown(self.config, self.path)}:{self.case.line}"
+            return f"{where}: case {self.case.name!r}\n{excinfo.value}"
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path, int, str]:
