@@ -21,7 +21,7 @@ from segmentql.syntax import ast as syn
 __all__ = ["Analysis", "analyze", "check"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False, slots=True)
 class Analysis:
     """What the checker knows about one query (for the compiler, editors and explainers)."""
 
@@ -125,11 +125,12 @@ def analyze(
     diagnostics.extend(facts.diagnostics)
     if expect is not None:
         diagnostics.extend(_expectation(root, result, expect))
-    reads = frozenset(
-        path for node_id, path in facts.paths.items() if node_id not in facts.targets
-    )
+    targets = facts.targets
+    reads = frozenset([path for node_id, path in facts.paths.items() if node_id not in targets])
+    if len(diagnostics) > 1:
+        diagnostics = sort_diagnostics(diagnostics)
     return Analysis(
-        root, sort_diagnostics(diagnostics), schema, source, result,
+        root, diagnostics, schema, source, result,
         facts.types, facts.specs, facts.paths, facts.bindings, reads,
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from segmentql.checker import table
 from segmentql.checker.events import EVENT_PROPERTIES, property_type
@@ -158,9 +159,6 @@ class Checker:
         self.names = NameSpans(source)
         self.facts = Facts()
         self.scopes: list[dict[str, Binding]] = []
-        self._dispatch: dict[type[ast.Node], Callable[[ast.Node], SchemaType]] = {
-            cls: getattr(self, "_" + cls.__name__) for cls in _NODE_CLASSES
-        }
 
     # ------------------------------------------------------------------ plumbing
 
@@ -168,8 +166,8 @@ class Checker:
         return self.expr(root)
 
     def expr(self, node: ast.Node) -> SchemaType:
-        method = self._dispatch.get(type(node))
-        t = method(node) if method is not None else ANY
+        method = _DISPATCH.get(type(node))
+        t = method(self, node) if method is not None else ANY
         self.facts.types[id(node)] = t
         return t
 
@@ -371,8 +369,8 @@ class Checker:
 
     def _near_miss(self, target: SchemaType, name: str, span: Span) -> None:
         """An undeclared name read as custom/open that is one slip from a declared one."""
-        declared = [a.name for a in target.readable_attributes() if a.name != "custom"]
-        close = [c for c in declared if _near(name, c)]
+        close = _near_misses(name, tuple(a.name for a in target.readable_attributes()
+                                         if a.name != "custom"))
         if close:
             self.report(
                 "Q202",
@@ -1060,6 +1058,11 @@ _NODE_CLASSES: tuple[type[ast.Node], ...] = (
     ast.EventTest, ast.Criterion,
 )
 
+#: Node class → the checker method that types it (looked up once, not per query).
+_DISPATCH: dict[type[ast.Node], Callable[[Checker, ast.Node], SchemaType]] = {
+    cls: getattr(Checker, "_" + cls.__name__) for cls in _NODE_CLASSES
+}
+
 
 # ---------------------------------------------------------------------- helpers
 
@@ -1119,6 +1122,11 @@ def _assignable(arg: SchemaType, param: SchemaType, node: ast.Node) -> bool:
         return True
     return bool(p in (table.Cat.DATE, table.Cat.DATETIME, table.Cat.TIME)
                 and isinstance(node, ast.StringLiteral))
+
+
+@lru_cache(maxsize=4096)
+def _near_misses(name: str, declared: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in declared if _near(name, c))
 
 
 def _near(name: str, declared: str) -> bool:

@@ -287,7 +287,7 @@ def numeric_join(a: SchemaType, b: SchemaType) -> SchemaType:
 
 def join(a: SchemaType, b: SchemaType) -> SchemaType:
     """The common type of two values (`a ?? b`, both branches of a conditional, list items)."""
-    if a == b:
+    if a is b or a == b:
         return a
     if a.kind is TypeKind.NULL:
         return b
@@ -342,11 +342,30 @@ def result_type(row: Row, left: SchemaType, right: SchemaType | None) -> SchemaT
     return ANY  # pragma: no cover - every Result is handled above
 
 
+# Results by (operator, id(left), id(right)); entries keep the operand types alive so the ids
+# stay theirs. Types are few (constants and schema-owned), so this stays small.
+_LOOKUPS: dict[tuple[str, int, int], tuple[SchemaType, SchemaType | None, SchemaType | None]] = {}
+
+
 def lookup(
     key: str, left: SchemaType, right: SchemaType | None = None
 ) -> SchemaType | None:
     """The result type of operator `key` on these operand types, or None if the table has no
     row for them. With a null/any operand, rows that agree give their result, else `any`."""
+    cache_key = (key, id(left), id(right))
+    hit = _LOOKUPS.get(cache_key)
+    if hit is not None and hit[0] is left and hit[1] is right:
+        return hit[2]
+    found = _lookup(key, left, right)
+    if len(_LOOKUPS) > 20_000:
+        _LOOKUPS.clear()
+    _LOOKUPS[cache_key] = (left, right, found)
+    return found
+
+
+def _lookup(
+    key: str, left: SchemaType, right: SchemaType | None
+) -> SchemaType | None:
     info = OPERATORS[key]
     rows = info.accepts(category(left), None if right is None else category(right))
     if not rows:
