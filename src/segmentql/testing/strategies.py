@@ -102,7 +102,7 @@ def _non_null(type_: SchemaType) -> st.SearchStrategy[Any]:
                                max_size=3)
     if kind is TypeKind.OBJECT:
         optional = {
-            spec.name: st.deferred(lambda spec=spec: values_of(spec.type))
+            spec.name: values_of(spec.type)
             for spec in type_.fields
             if not spec.virtual
         }
