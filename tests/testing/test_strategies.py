@@ -79,7 +79,7 @@ def test_profiles_have_missing_and_null_values() -> None:
         user = variables.get("user")
         if "user" not in variables or (isinstance(user, dict) and "firstName" not in user):
             seen["missing"] = True
-        if user is None and "user" in variables or (
+        if (user is None and "user" in variables) or (
             isinstance(user, dict) and user.get("firstName", 0) is None
         ):
             seen["null"] = True
