@@ -441,8 +441,9 @@ class _Work:
     def anonymize(self, event: Anonymize, at: datetime) -> None:
         anonymous_id = event.anonymous_id
         self.check_id("anonymous id", anonymous_id)
-        current = self.device_profile(anonymous_id)
-        if current.user_id is None:
+        key = self.devices.get(anonymous_id)
+        current: Profile | None = self.profiles[key] if key is not None else None
+        if current is None or current.user_id is None:
             self.notice(
                 "already-anonymous",
                 f"device {anonymous_id!r} is already anonymous; nothing changed",
