@@ -99,7 +99,7 @@ def base_e(v: Any) -> bool:
     return bool(
         (city == "Berlin" or city == "Munich")
         and s.get("plan") == "premium"
-        and not a.get("country") == "FR"
+        and a.get("country") != "FR"
         and (u.get("referrer") == "partner" or (type(pageviews) is int and pageviews > 10))
     )
 

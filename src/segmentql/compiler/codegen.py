@@ -644,6 +644,11 @@ class CodeGenerator:
         )
 
     def v_Macro(self, node: A.Macro) -> str:
+        if node.op is A.MacroOp.COUNT and not self.trace:
+            t = self.fresh()
+            slow = f"_macro({self.const(node.op.value)}, {t}, {self.span(node)})"
+            return f"(_len({t}) if ({t} := {self.collection(node.operand)}).__class__ is _list " \
+                   f"else {slow})"
         return (
             f"_macro({self.const(node.op.value)}, {self.collection(node.operand)}, "
             f"{self.span(node)})"
@@ -792,6 +797,14 @@ class CodeGenerator:
     def test_fast(self, node: A.Test, *, want: bool) -> str | None:
         """Inline code for a test against a literal: `want` True gives "the positive test
         is true", False gives "the positive test is false" (an error is neither)."""
+        if (node.op is A.TestOp.BETWEEN and node.mode is None
+                and all(isinstance(a, A.IntegerLiteral) for a in node.args)):
+            low, high = (self.const(a.value) for a in node.args)  # type: ignore[union-attr]
+            t = self.fresh()
+            subject = self.value(node.subject)
+            inline = f"({low} <= {t} <= {high})" if want else f"not ({low} <= {t} <= {high})"
+            slow = f"_between({t}, {low}, {high}, {self.span(node)}) is {want!r}"
+            return f"({inline} if ({t} := {subject}).__class__ is _int else {slow})"
         if node.mode is not None or len(node.args) != 1:
             if node.op is A.TestOp.DEFINED and not node.args:
                 code = self.test_positive(node)
@@ -825,6 +838,11 @@ class CodeGenerator:
                     f"and {t}.__class__ is not _Err)"
                 )
             return None
+        if isinstance(arg, A.ListLiteral) and arg.items and op in (
+            A.TestOp.IN, A.TestOp.CONTAINS_EITHER, A.TestOp.CONTAINS_ALL,
+            A.TestOp.CONTAINS_NONE,
+        ):
+            return self.set_test_fast(node, arg, want=want)
         if not isinstance(arg, A.StringLiteral | A.RegexLiteral):
             return None
         if isinstance(arg, A.RegexLiteral):
@@ -846,6 +864,31 @@ class CodeGenerator:
         subject = self.value(node.subject)
         cls = "_list" if op is A.TestOp.CONTAINS else "_str"
         slow = f"{helpers.TEST_HELPERS[op.value]}({t}, {k}, {self.span(node)}) is {want!r}"
+        return f"({inline} if ({t} := {subject}).__class__ is {cls} else {slow})"
+
+    def set_test_fast(self, node: A.Test, arg: A.ListLiteral, *, want: bool) -> str | None:
+        """`x is in ["a", "b"]`, `tags contains either|all of|none of ["a", "b"]` with a
+        list of string literals: one set operation on the common types."""
+        if not all(isinstance(i, A.StringLiteral) for i in arg.items):
+            return None
+        words = frozenset(i.value for i in arg.items if isinstance(i, A.StringLiteral))
+        k = self.const(words)
+        t = self.fresh()
+        subject = self.value(node.subject)
+        op = node.op
+        if op is A.TestOp.IN:
+            inline, cls = f"({t} in {k})", "_str"
+        elif op is A.TestOp.CONTAINS_ALL:
+            inline, cls = f"_all_strs({t}, {k})", "_list"
+        else:
+            inline, cls = f"_either_strs({t}, {k})", "_list"
+        positive = want if op is not A.TestOp.CONTAINS_NONE else not want
+        if not positive:
+            inline = f"(not {inline})"
+        slow = (
+            f"{helpers.TEST_HELPERS[op.value]}({t}, {self.value(arg)}, {self.span(node)}) "
+            f"is {want!r}"
+        )
         return f"({inline} if ({t} := {subject}).__class__ is {cls} else {slow})"
 
     def compare_fast(self, node: A.Comparison, *, want: bool) -> str | None:

@@ -197,6 +197,22 @@ def cart_items(cart: Any) -> Any:
     return access.items_of(cart)
 
 
+def either_of_strings(collection: Any, wanted: frozenset[str]) -> bool:
+    """A list holding one of `wanted` (all strings); the fast path of `contains either`."""
+    try:
+        return not wanted.isdisjoint(collection)
+    except TypeError:  # unhashable elements: compare one by one
+        return any(e.__class__ is str and e in wanted for e in collection)
+
+
+def all_of_strings(collection: Any, wanted: frozenset[str]) -> bool:
+    try:
+        return wanted.issubset(collection)
+    except TypeError:
+        present = {e for e in collection if e.__class__ is str}
+        return wanted.issubset(present)
+
+
 TEST_HELPERS: dict[str, str] = {
     "greater": "_gt",
     "greater_equal": "_ge",
@@ -226,6 +242,9 @@ NAMESPACE: dict[str, Any] = {
     "_int": int,
     "_bool": bool,
     "_Decimal": Decimal,
+    "_len": len,
+    "_either_strs": either_of_strings,
+    "_all_strs": all_of_strings,
     "_CUSTOM": "custom",
     # reads
     "_readvar": access.read_variable,
