@@ -819,6 +819,9 @@ class Checker:
             self.facts.paths[id(subject)] = (wanted, *path)
             return BOOLEAN
         self.expr(subject)
+        if isinstance(subject, ast.Variable) and self.lookup(subject.name) is None \
+                and self.schema.variable(subject.name) is None:
+            return BOOLEAN  # an unknown name (Q200) says enough
         self.report(
             "Q216", f"`is {node.op.value}` applies only to `{wanted}`", node.span,
             help=f"write `{wanted} is {'not ' if node.negated else ''}{node.op.value}`",

@@ -176,16 +176,17 @@ def _audience_entries(text: str, path: str) -> list[Entry]:
     """`{name: query}` from YAML or JSON, with the position of each query in the file."""
     import yaml
 
+    if path.lower().endswith(".json"):
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CommandError(f"{path}:{exc.lineno}:{exc.colno}: not a valid YAML/JSON file: "
+                               f"{exc.msg}") from None
     try:
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        if path.lower().endswith(".json"):
-            try:
-                json.loads(text)
-            except json.JSONDecodeError as jexc:
-                where = f":{jexc.lineno}:{jexc.colno}"
         raise CommandError(f"{path}{where}: not a valid YAML/JSON file: "
                            f"{exc.problem or exc}") from None
     except yaml.YAMLError as exc:

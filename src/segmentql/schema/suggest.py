@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 def did_you_mean(name: str, candidates: Iterable[str], *, limit: int = 3) -> list[str]:
@@ -45,7 +45,7 @@ def _one_transposition(a: str, b: str) -> bool:
     )
 
 
-def help_for(suggestions: list[str], *, quote: str = "`") -> str | None:
+def help_for(suggestions: Sequence[str], *, quote: str = "`") -> str | None:
     """`did you mean `x`?` / `did you mean `x` or `y`?`, or None."""
     if not suggestions:
         return None
