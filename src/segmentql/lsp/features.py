@@ -77,6 +77,7 @@ def format_text(text: str) -> str | None:
 
 _WORD_BEFORE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ACCESSOR = re.compile(r"(?:'s?|\.)\s*\Z")
+_BARE_POSSESSIVE = re.compile(r"\w'\s*\Z")
 _IS_BEFORE = re.compile(r"\bis\s+\Z", re.IGNORECASE)
 #: A postfix chain ending the text: `user's address's city`, `cart.items[0]`, `user' s`.
 _CHAIN = re.compile(
@@ -140,7 +141,10 @@ def complete(text: str, offset: int, schema: Schema) -> list[Completion]:
     before = text[:word_start]
     expected = expected_tokens(before)
     out: list[Completion] = []
-    if expected == {"NAME"} and _ACCESSOR.search(before):
+    # A prefix ending in a bare `'` (`users' `) does not lex (it could open a string), so
+    # the parser reports nothing; it is still an accessor.
+    bare_possessive = not expected and _BARE_POSSESSIVE.search(before) is not None
+    if (expected == {"NAME"} or bare_possessive) and _ACCESSOR.search(before):
         return _attributes(text, before, word_start, offset, schema)
     if "IS" in expected or "STARTS" in expected:
         out.extend(_tests_after(before, schema, strip_is=False))

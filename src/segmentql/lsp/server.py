@@ -105,6 +105,11 @@ class DocumentView:
             inside = query.from_file(offset)
             if inside is not None:
                 return query.text, inside, query
+            # YAML drops a plain scalar's trailing spaces: `a: user's |` (cursor after the
+            # space) is still that query, with the spaces put back.
+            gap = self.source[query.end:offset] if query.end <= offset else "\n"
+            if gap and not gap.strip(" \t"):
+                return query.text + gap, len(query.text) + len(gap), query
         return None
 
     def file_range(self, query: EmbeddedQuery | None, start: int, end: int) -> types.Range:

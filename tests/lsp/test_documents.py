@@ -1,0 +1,118 @@
+"""Queries found in audience files, and their offsets mapped back into the file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from segmentql.lsp.documents import is_audience_file, read_audience_document
+
+
+def _file_text(text: str, query_name: str) -> str:
+    """The file characters each query code point maps to, joined."""
+    document = read_audience_document(text)
+    query = next(q for q in document.queries if q.name == query_name)
+    return "".join(text[query.to_file(i)] for i in range(len(query.text)))
+
+
+def test_plain_single_and_double_quoted_scalars_map_exactly() -> None:
+    text = (
+        "audiences:\n"
+        "  plain: user's plan is \"pro\"\n"
+        "  single: 'it''s \"x\"'\n"
+        '  double: "user\'s city is \\"Zoë\\" \\u00e9"\n'
+    )
+    document = read_audience_document(text)
+    assert [q.name for q in document.queries] == ["plain", "single", "double"]
+    assert _file_text(text, "plain") == "user's plan is \"pro\""
+    # `''` maps to its first quote.
+    assert _file_text(text, "single") == "it's \"x\""
+    double = next(q for q in document.queries if q.name == "double")
+    assert double.text == 'user\'s city is "Zoë" é'
+    # Each escape maps to its backslash.
+    assert text[double.to_file(double.text.index('"'))] == "\\"
+    assert text[double.to_file(double.text.index("é"))] == "\\"
+    assert text[double.to_file(double.text.index("Z"))] == "Z"
+
+
+def test_multi_line_plain_and_block_scalars() -> None:
+    text = (
+        "audiences:\n"
+        "  folded_plain: user's plan is \"pro\"\n"
+        "    and user is returning\n"
+        "  literal: |\n"
+        "    user's plan is \"pro\"\n"
+        "      and user is returning\n"
+        "  folded: >-\n"
+        "    user's plan\n"
+        "    is \"pro\"\n"
+        "  nested:\n"
+        "    query: user is anonymous\n"
+    )
+    document = read_audience_document(text)
+    queries = {q.name: q for q in document.queries}
+    assert queries["folded_plain"].text == 'user\'s plan is "pro" and user is returning'
+    assert queries["literal"].text == 'user\'s plan is "pro"\n  and user is returning\n'
+    assert queries["folded"].text == 'user\'s plan is "pro"'
+    assert queries["nested"].text == "user is anonymous"
+    for name in ("folded_plain", "literal", "folded"):
+        query = queries[name]
+        returning = query.text.find("returning")
+        if returning >= 0:
+            at = query.to_file(returning)
+            assert text[at:at + len("returning")] == "returning"
+        pro = query.to_file(query.text.index('"pro"'))
+        assert text[pro:pro + 5] == '"pro"'
+
+
+def test_from_file_finds_the_query_offset() -> None:
+    text = "audiences:\n  a: user's plan is \"pro\"\n  b: user is anonymous\n"
+    document = read_audience_document(text)
+    b = document.queries[1]
+    at = text.index("anonymous")
+    assert b.from_file(at) == b.text.index("anonymous")
+    assert b.from_file(text.index("plan")) is None
+
+
+def test_cases_queries_and_schema_entry() -> None:
+    text = (
+        "schema: shop.schema.yaml\n"
+        "audiences:\n  pro: user's plan is \"pro\"\n"
+        "cases:\n  - name: inline\n    query: user is returning\n    expect: true\n"
+    )
+    document = read_audience_document(text)
+    assert [q.name for q in document.queries] == ["pro", "case inline"]
+    assert document.schema == "shop.schema.yaml"
+
+
+def test_top_level_named_queries_and_json() -> None:
+    data = {"description": "x", "pro": 'user\'s city is "Zoë 😀"', "anon": "user is anonymous"}
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    document = read_audience_document(text)
+    assert [q.name for q in document.queries] == ["pro", "anon"]
+    # JSON escapes (`\"`) map to their backslash.
+    assert _file_text(text, "pro") == data["pro"].replace('"', "\\")
+
+
+def test_yaml_errors_become_problems() -> None:
+    text = "audiences:\n  a: [unclosed\n"
+    document = read_audience_document(text)
+    assert document.queries == ()
+    [problem] = document.problems
+    assert problem.message.startswith("invalid YAML")
+    assert text.count("\n", 0, problem.start) >= 1
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("file:///w/site.audiences.yaml", True),
+        ("file:///w/test_x.audience.yml", True),
+        ("shop.audiences.json", True),
+        ("file:///w/config.yaml", False),
+        ("q.segmentql", False),
+    ],
+)
+def test_is_audience_file(name: str, expected: bool) -> None:
+    assert is_audience_file(name) is expected
