@@ -1,0 +1,128 @@
+"""`segmentql eval` and `segmentql explain`: run a query on a variables file.
+
+    segmentql eval 'user''s plan is "pro"' --variables profile.json [--now ISO]
+        [--time-zone TZ] [--schema FILE] [--format text|json]
+    segmentql explain QUERY --variables FILE ...     # the clause-by-clause trace
+
+`eval` exit status: 0 when the query matched or its value is not a boolean, 1 when it did not
+match (false), 2 on errors (bad query, run-time error value, unreadable files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from segmentql.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandError,
+    add_format_argument,
+    add_query_argument,
+    print_json,
+    read_json_file,
+    read_query,
+)
+
+if TYPE_CHECKING:
+    from segmentql.compiler import Query
+
+
+def register(subparsers: Any) -> None:
+    for name, handler, summary in (
+        ("eval", run_eval, "evaluate a query on a variables file and print its value"),
+        ("explain", run_explain, "evaluate a query and print every clause's value and reads"),
+    ):
+        parser = subparsers.add_parser(name, help=summary, description=summary + ".")
+        add_query_argument(parser)
+        parser.add_argument(
+            "--variables", metavar="FILE", default=None,
+            help="JSON file with the variables (user, session, events, ...); '-' reads stdin",
+        )
+        parser.add_argument("--now", metavar="ISO", help="the evaluation instant (ISO 8601)")
+        parser.add_argument(
+            "--time-zone", metavar="TZ", default="UTC", help="IANA time zone (default UTC)"
+        )
+        parser.add_argument("--schema", metavar="FILE", help="schema file (YAML or JSON)")
+        add_format_argument(parser)
+        parser.set_defaults(handler=handler)
+
+
+def _prepare(args: argparse.Namespace) -> tuple[Query | None, dict[str, Any], int]:
+    from segmentql.compiler import compile_query
+    from segmentql.errors import QueryError
+
+    if args.query in (None, "-") and args.variables == "-":
+        raise CommandError("the query and the variables cannot both come from standard input")
+    text = read_query(args.query)
+    variables: Any = {} if args.variables is None else read_json_file(args.variables, "variables")
+    if not isinstance(variables, dict):
+        raise CommandError("the variables file must hold a JSON object")
+    schema = _load_schema(args.schema)
+    try:
+        return compile_query(text, schema), variables, EXIT_OK
+    except QueryError as exc:
+        if args.format == "json":
+            print_json({"error": {"diagnostics": [d.to_json() for d in exc.diagnostics]}})
+        else:
+            print(exc.render(), file=sys.stderr)
+        return None, variables, EXIT_USAGE
+
+
+def _load_schema(path: str | None) -> Any:
+    if path is None:
+        return None
+    from segmentql.errors import SchemaError
+    from segmentql.schema import Schema
+
+    try:
+        return Schema.load(path)
+    except SchemaError as exc:
+        raise CommandError(f"invalid schema: {exc}") from None
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from segmentql.compiler.explain import show
+    from segmentql.compiler.query import json_value
+    from segmentql.errors import EvaluationError
+
+    query, variables, status = _prepare(args)
+    if query is None:
+        return status
+    try:
+        value = query.evaluate(variables, now=args.now, time_zone=args.time_zone)
+    except EvaluationError as exc:
+        if args.format == "json":
+            print_json({"error": {"code": exc.code, "message": exc.message,
+                                  "span": exc.span.to_json()}, "matched": False})
+        else:
+            print(f"error[{exc.code}]: {exc.message}", file=sys.stderr)
+            print(f"  --> <query>:{exc.span.line}:{exc.span.column}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "json":
+        print_json({"value": json_value(value), "matched": value is True})
+    else:
+        print(show(value))
+    return EXIT_FINDINGS if value is False else EXIT_OK
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from segmentql.errors import EvaluationError
+
+    query, variables, status = _prepare(args)
+    if query is None:
+        return status
+    try:
+        explanation = query.explain(variables, now=args.now, time_zone=args.time_zone)
+    except EvaluationError as exc:  # a bad --now or --time-zone
+        raise CommandError(exc.message) from None
+    if args.format == "json":
+        sys.stdout.write(json.dumps(explanation.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        print(explanation.render())
+    if explanation.error is not None:
+        return EXIT_USAGE
+    return EXIT_FINDINGS if explanation.value is False else EXIT_OK
