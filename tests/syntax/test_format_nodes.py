@@ -7,7 +7,7 @@ import decimal
 import pytest
 
 from segmentql.syntax import ast as A
-from segmentql.syntax.formatter import format_ast
+from segmentql.syntax.formatter import NOT_CRITERION_START, format_ast
 
 D = decimal.Decimal
 USER = A.Variable("user")
@@ -288,6 +288,10 @@ EVENTS: list[tuple[A.Expr, str]] = [
             crit("referrer", A.CriterionOp.IN, A.ListLiteral((s("b"),)))))))),
      'user has viewed a page with url like "x" and (title starting with "a" or '
      'referrer in ["b"])'),
+    (ev(A.EventKind.ORDER_PLACED, criteria=A.CriteriaGroup(A.CriteriaJoin.AND, (
+        crit("total", A.CriterionOp.EQUAL, i(1)),
+        crit("cart.costs.packaging", A.CriterionOp.LESS, i(3))))),
+     "user has placed an order with total 1 and packaging of cart.costs less than 3"),
     (ev(A.EventKind.ORDER_PLACED, criteria=crit("total", A.CriterionOp.EQUAL, X)),
      "user has placed an order with total equal to x"),
     (b(A.BinaryOp.AND, ev(A.EventKind.PAGE_OPENED, criteria=URL_LIKE),
@@ -344,3 +348,9 @@ def test_unprintable_float_is_an_error() -> None:
 def test_non_expression_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="not an expression node"):
         format_ast(A.Binding("a", i(1)))  # type: ignore[arg-type]
+
+
+def test_criterion_start_words_cover_the_lexer_look_ahead() -> None:
+    from segmentql.syntax import lexer
+
+    assert lexer.NOT_CRITERION_START <= NOT_CRITERION_START

@@ -539,7 +539,7 @@ class _Printer:
 
     def _criteria(self, node: ast.Criteria, *, nested: bool) -> str:
         if isinstance(node, ast.Criterion):
-            path = ".".join(node.path)
+            path = _criterion_path(node.path)
             value = self._event_value(node.value)
             if node.op is ast.CriterionOp.EQUAL and ast.is_literal(node.value):
                 return f"{path} {value}"
@@ -568,6 +568,26 @@ _SIMPLE: Final[dict[type[ast.Node], Callable[[Any], str]]] = {
     ast.ThisPeriod: lambda n: f"this {n.period.value}",
     ast.Variable: lambda n: n.name,
 }
+
+
+#: Words after which `and`/`or` cannot continue an event's criteria: context variables and the
+#: words that start an expression (mirrors the lexer's look-ahead; a test keeps them in step).
+NOT_CRITERION_START: Final[frozenset[str]] = (
+    CONTEXT_VARIABLES
+    | RESERVED_WORDS
+    | frozenset(
+        {"count", "sum", "minimum", "min", "maximum", "max", "average", "first", "last", "keys",
+         "values", "number", "if"}
+    )
+)  # fmt: skip
+
+
+def _criterion_path(path: tuple[str, ...]) -> str:
+    """`details.rating`; a path whose first name could not start a criterion after `and`
+    (`cart.costs.packaging`) is written from its last name: `packaging of cart.costs`."""
+    if len(path) > 1 and path[0].lower() in NOT_CRITERION_START:
+        return f"{path[-1]} of {'.'.join(path[:-1])}"
+    return ".".join(path)
 
 
 def _cannot_be_criterion(node: ast.Expr, text: str) -> bool:
