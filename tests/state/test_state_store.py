@@ -222,3 +222,20 @@ def test_memory_store_clock_injection() -> None:
     store, _ = make_store()
     store.apply(pageview("/", anon="a"))
     assert store.snapshot(anonymous_id="a")["session"]["start"] == T0
+
+
+def test_two_stores_on_one_file_see_each_others_writes(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    first = ProfileStore.open(path)
+    second = ProfileStore.open(path)
+    first.apply(patch(("increment", "n"), anon="a"))
+    second.apply(patch(("increment", "n"), anon="a"))  # reloads before applying
+    first.apply(patch(("increment", "n"), anon="a"))
+    assert first.snapshot(anonymous_id="a")["user"]["custom"]["n"] == 3
+    assert second.snapshot(anonymous_id="a")["user"]["custom"]["n"] == 2  # not refreshed yet
+    second.refresh()
+    assert second.snapshot(anonymous_id="a")["user"]["custom"]["n"] == 3
+    first.close()
+    second.close()
+    with ProfileStore.open(path) as again:
+        assert again.snapshot(anonymous_id="a")["user"]["custom"]["n"] == 3

@@ -69,6 +69,7 @@ class ProfileStore:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._path: Path | None = None
+        self._data_version: int | None = None
 
     # --- opening and closing -----------------------------------------------------------------
 
@@ -88,6 +89,7 @@ class ProfileStore:
         store._db = _connect(store._path)
         try:
             store._state = _load(store._db, str(store._path))
+            store._data_version = store._db.execute("PRAGMA data_version").fetchone()[0]
         except BaseException:
             store._db.close()
             store._db = None
@@ -139,17 +141,60 @@ class ProfileStore:
             except StateError as exc:
                 raise exc.at_index(index) from None
         with self._lock:
-            if self._path is not None and self._db is None:
-                raise StoreError(f"{self._path}: the store is closed")
-            new_state, result, journal = self._engine.apply_batch(
-                self._state, parsed, self._clock
-            )
-            if self._db is not None:
-                _write(self._db, str(self._path), self._state, new_state, journal)
+            db = self._db
+            if db is None:
+                if self._path is not None:
+                    raise StoreError(f"{self._path}: the store is closed")
+                new_state, result, _ = self._engine.apply_batch(self._state, parsed, self._clock)
+                self._state = new_state
+                return result
+            where = str(self._path)
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    # Inside the write lock: pick up what another process committed first.
+                    self._reload_if_changed(db, where)
+                    new_state, result, journal = self._engine.apply_batch(
+                        self._state, parsed, self._clock
+                    )
+                    _write_rows(db, self._state, new_state, journal)
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"{where}: cannot write the store ({exc}); nothing was applied"
+                ) from None
             self._state = new_state
-            if self._db is not None and journal.deleted_user:
-                _scrub(self._db, str(self._path))
+            if journal.deleted_user:
+                _scrub(db, where)
         return result
+
+    def refresh(self) -> None:
+        """Load what other processes committed to the file since this store last looked
+        (`apply` does this by itself; snapshots read the state as of the last apply/refresh)."""
+        with self._lock:
+            db = self._db
+            if db is None:
+                return
+            where = str(self._path)
+            try:
+                db.execute("BEGIN")
+                try:
+                    self._reload_if_changed(db, where)
+                finally:
+                    db.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                raise CorruptStoreError(where, str(exc)) from None
+
+    def _reload_if_changed(self, db: sqlite3.Connection, where: str) -> None:
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            counter = db.execute("SELECT value FROM meta WHERE name = 'counter'").fetchone()
+            self._state = _read_state(db, where, int(counter[0]))
+            self._data_version = version
 
     # --- snapshots ------------------------------------------------------------------------------
 
@@ -288,55 +333,39 @@ def _read_state(db: sqlite3.Connection, where: str, counter: int) -> State:
     )
 
 
-def _write(
-    db: sqlite3.Connection, where: str, old: State, state: State, journal: Journal
-) -> None:
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            for key in journal.profiles:
-                profile = state.profiles.get(key)
-                before = old.profiles.get(key)
-                if profile is None:
-                    db.execute("DELETE FROM profiles WHERE key = ?", (key,))
-                    db.execute("DELETE FROM events WHERE profile = ?", (key,))
-                    continue
-                db.execute(
-                    "INSERT OR REPLACE INTO profiles VALUES (?, ?)",
-                    (key, encode_profile(profile)),
-                )
-                _write_events(db, key, before, profile)
-            for table, column, mapping, names in (
-                ("devices", "anonymous_id", state.devices, journal.devices),
-                ("users", "user_id", state.users, journal.users),
-            ):
-                for name in names:
-                    target = mapping.get(name)
-                    if target is None:
-                        db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
-                    else:
-                        db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (name, target))
-            for group_id in journal.groups:
-                db.execute(
-                    "INSERT OR REPLACE INTO groups VALUES (?, ?)",
-                    (group_id, encode_traits(state.groups[group_id])),
-                )
-            db.executemany(
-                "INSERT OR IGNORE INTO messages VALUES (?)", [(d,) for d in journal.messages]
-            )
-            for mark in journal.suppressed:
-                if mark in state.suppressed:
-                    db.execute("INSERT OR IGNORE INTO suppressed VALUES (?)", (mark,))
-                else:
-                    db.execute("DELETE FROM suppressed WHERE digest = ?", (mark,))
-            db.execute("UPDATE meta SET value = ? WHERE name = 'counter'", (str(state.counter),))
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-    except sqlite3.Error as exc:
-        raise StoreError(f"{where}: cannot write the store ({exc}); nothing was applied") from None
+def _write_rows(db: sqlite3.Connection, old: State, state: State, journal: Journal) -> None:
+    """The rows `journal` says changed between `old` and `state` (inside a transaction)."""
+    for key in journal.profiles:
+        profile = state.profiles.get(key)
+        before = old.profiles.get(key)
+        if profile is None:
+            db.execute("DELETE FROM profiles WHERE key = ?", (key,))
+            db.execute("DELETE FROM events WHERE profile = ?", (key,))
+            continue
+        db.execute("INSERT OR REPLACE INTO profiles VALUES (?, ?)", (key, encode_profile(profile)))
+        _write_events(db, key, before, profile)
+    for table, column, mapping, names in (
+        ("devices", "anonymous_id", state.devices, journal.devices),
+        ("users", "user_id", state.users, journal.users),
+    ):
+        for name in names:
+            target = mapping.get(name)
+            if target is None:
+                db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
+            else:
+                db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (name, target))
+    for group_id in journal.groups:
+        db.execute(
+            "INSERT OR REPLACE INTO groups VALUES (?, ?)",
+            (group_id, encode_traits(state.groups[group_id])),
+        )
+    db.executemany("INSERT OR IGNORE INTO messages VALUES (?)", [(d,) for d in journal.messages])
+    for mark in journal.suppressed:
+        if mark in state.suppressed:
+            db.execute("INSERT OR IGNORE INTO suppressed VALUES (?)", (mark,))
+        else:
+            db.execute("DELETE FROM suppressed WHERE digest = ?", (mark,))
+    db.execute("UPDATE meta SET value = ? WHERE name = 'counter'", (str(state.counter),))
 
 
 def _write_events(
