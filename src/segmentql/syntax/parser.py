@@ -89,6 +89,9 @@ def build_parser(*, strict: bool = False) -> Lark:
         transformer=ToAst(),
         lexer_callbacks={"UNCLOSED_COMMENT": _unclosed_comment},
         strict=strict,
+        # The analysed grammar is cached in the temp dir (keyed by grammar text, options and
+        # lark version): a new process loads it in a fraction of the build time.
+        cache=not strict,
         _plugins={"ContextualLexer": QueryLexer},
     )
 
