@@ -83,7 +83,15 @@ def main() -> None:
     assert not [d for d in features.diagnose(query, SCHEMA) if d.is_error], "query must check"
     print(f"query: {len(query)} characters, {query.count(' and ') + 1} clauses; "
           f"completion prefix: {len(typing)} characters; {args.runs} runs")
+    edits = iter(range(10**6))
+
+    def fresh_edit() -> object:
+        # A different text every run, as while typing (defeats any parse cache).
+        return features.diagnose(query.replace("least 40", f"least {next(edits) % 90 + 10}"),
+                                 SCHEMA)
+
     cases: list[tuple[str, Callable[[], object]]] = [
+        ("diagnostics after an edit (new text)", fresh_edit),
         ("diagnostics (features.diagnose)", lambda: features.diagnose(query, SCHEMA)),
         ("diagnostics (LSP, with conversion)", lambda: document_diagnostics(view)),
         ("completion after `user's ` at the end",
