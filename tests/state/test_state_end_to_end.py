@@ -92,3 +92,20 @@ def test_user_is_anonymous_on_an_anonymous_device() -> None:
     assert matches("user is anonymous", store.snapshot(anonymous_id="d"))
     store.apply(identify("u", "d"))
     assert not matches("user is anonymous", store.snapshot(anonymous_id="d"))
+
+
+def test_tracked_and_identity_events_feed_user_has_expressions() -> None:
+    store, clock = make_store()
+    store.apply([pageview("/a", anon="d"), identify("u", "d"),
+                 {"type": "track", "anonymous_id": "d", "event": "orderPlaced",
+                  "properties": {"orderId": "o1", "total": 50}}])
+    snapshot = store.snapshot(user_id="u")
+    assert matches("user has signed in", snapshot, now=clock.now)
+    assert matches("user has viewed a page this session", snapshot, now=clock.now)
+    assert matches("user has placed an order with total greater than 20", snapshot, now=clock.now)
+    assert not matches("user has viewed a page at least 2 times", snapshot, now=clock.now)
+    clock.advance(hours=1)
+    store.apply(pageview("/b", anon="d"))
+    later = store.snapshot(user_id="u")
+    assert matches("user has viewed a page at least 2 times", later, now=clock.now)
+    assert not matches("user has placed an order this session", later, now=clock.now)
