@@ -444,3 +444,28 @@ def test_check_is_deterministic_and_fast_enough() -> None:
         assert analyze(parsed, SCHEMA).diagnostics == first
     per_query = (dt.datetime.now() - start).total_seconds() / 200
     assert per_query < 0.005  # the benchmark (bench/bench_check.py) measures it properly
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [
+        ('user\'s plan iz "pro"', "is"),
+        ('user\'s email end with "x"', "ends with"),
+        ('user\'s email endswith "x"', "ends with"),
+        ('user\'s tags contain "x"', "contains"),
+        ('user\'s tags contians "x"', "contains"),
+        ('user\'s plan is "a" adn user is returning', "and"),
+        ("user's age is betwen 1 and 3", "between"),
+        ('user\'s plan matchs "a"', "matches"),
+    ],
+)
+def test_operators_mistyped_as_words(text: str, suggestion: str) -> None:
+    [d] = check(text, SCHEMA)
+    assert d.code == "Q101"
+    assert d.suggestions[0] == suggestion
+    assert f"did you mean `{suggestion}`" in (d.help or "")
+
+
+def test_attribute_names_are_not_taken_for_operators() -> None:
+    [d] = check('user\'s plans "x"', SCHEMA)
+    assert d.suggestions == ()

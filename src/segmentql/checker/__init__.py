@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from segmentql.checker.analyzer import Binding, Checker
+from segmentql.checker.operator_words import suggest_operators
 from segmentql.codes import severity
 from segmentql.diagnostics import Diagnostic, sort_diagnostics
 from segmentql.schema.model import Schema
@@ -113,7 +114,7 @@ def analyze(
 
         source = text_or_ast
         parsed = parse_with_diagnostics(source, max_length=max_length, max_depth=max_depth)
-        diagnostics.extend(parsed.diagnostics)
+        diagnostics.extend(suggest_operators(parsed.diagnostics, source))
         root: syn.Expr | None = parsed.ast
     else:
         root = text_or_ast
