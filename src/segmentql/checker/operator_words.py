@@ -47,11 +47,11 @@ def _with_suggestion(d: Diagnostic, text: str) -> Diagnostic:
         probes.append(before[-1][1])
     for probe in probes:
         folded = probe.casefold()
-        if folded in _FOLDED or folded.replace(" ", "") in _FOLDED and " " not in folded:
-            exact = _FOLDED.get(folded.replace(" ", ""))
-            if exact is not None and exact != folded:
+        exact = _FOLDED.get(folded.replace(" ", ""))
+        if exact is not None:
+            if exact != folded:  # `endswith` → `ends with`
                 return _attach(d, [exact])
-            continue
+            continue  # a real operator, misplaced: nothing to suggest
         found = did_you_mean(probe, OPERATOR_PHRASES, limit=2)
         found = [f for f in found if abs(len(f) - len(probe)) <= 2]
         if found:
