@@ -78,6 +78,10 @@ def from_json(data: dict[str, Any]) -> ast.Node:
     cls = node_classes().get(data["type"])
     if cls is None:
         raise ValueError(f"unknown AST node type {data['type']!r}")
+    known = {"type", "span"} | {_key(f.name) for f in fields(cls)}
+    unknown = set(data) - known
+    if unknown:
+        raise ValueError(f"unknown fields for {cls.__name__}: {sorted(unknown)}")
     kwargs: dict[str, Any] = {}
     for f in fields(cls):
         if f.name == "span":
