@@ -469,3 +469,11 @@ def test_operators_mistyped_as_words(text: str, suggestion: str) -> None:
 def test_attribute_names_are_not_taken_for_operators() -> None:
     [d] = check('user\'s plans "x"', SCHEMA)
     assert d.suggestions == ()
+
+
+def test_deprecated_variable() -> None:
+    schema = Schema.default().extend(
+        {"variables": {"visitor": {"type": "any", "deprecated": "use `user`"}}}
+    )
+    d = only("visitor's plan is defined", "Q203", schema)
+    assert (d.span.start, d.span.end) == (0, 7)

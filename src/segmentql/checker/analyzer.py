@@ -286,6 +286,12 @@ class Checker:
         if spec is not None:
             self.facts.specs[id(node)] = spec
             self.facts.paths[id(node)] = (spec.name,)
+            message = spec.deprecation_message
+            if message is not None:
+                self.report(
+                    "Q203", f"`{spec.name}` is deprecated" + (f": {message}" if message else ""),
+                    node.span, help=message or None,
+                )
             return spec.type
         candidates = [*self.schema.variables, *self._local_names()]
         suggestions = did_you_mean(node.name, candidates)
