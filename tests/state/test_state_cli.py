@@ -95,8 +95,10 @@ def test_snapshot_options_and_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert snap["page"] == {"url": "/x"}
     assert snap["session"] == {"custom": {}, "stats": {"pageviews": 0, "orders": 0}}
 
-    assert main(["snapshot", "--store", str(tmp_path / "missing.db"), "--user-id", "u"]) == 2
-    assert "store file not found" in capsys.readouterr().err
+    assert main(["snapshot", "--store", str(tmp_path / "missing.db"), "--user-id", "u"]) == 1
+    captured = capsys.readouterr()
+    assert "no store at" in captured.err and json.loads(captured.out)["user"]["id"] == "u"
+    assert not (tmp_path / "missing.db").exists()
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"garbage" * 200)
     assert main(["snapshot", "--store", str(bad), "--user-id", "u"]) == 2

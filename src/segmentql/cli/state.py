@@ -199,8 +199,6 @@ def _summary(args: argparse.Namespace, totals: dict[str, int], *, stopped: bool)
 def run_snapshot(args: argparse.Namespace) -> int:
     from segmentql.state import ProfileStore, StateError
 
-    if not Path(args.store).exists():
-        raise CommandError(f"store file not found: {args.store}")
     request: dict[str, Any] = {}
     if args.request:
         try:
@@ -221,6 +219,15 @@ def run_snapshot(args: argparse.Namespace) -> int:
             raise CommandError(f"--now is not an ISO-8601 instant: {args.now!r}") from None
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
+    if not Path(args.store).exists():
+        # Like an unknown id: an empty profile, never created on disk; exit 1 says "nothing".
+        print(f"segmentql snapshot: no store at {args.store}; this is an empty profile",
+              file=sys.stderr)
+        empty = ProfileStore().snapshot(
+            anonymous_id=args.anonymous_id, user_id=args.user_id, now=now, **request
+        )
+        print_json(empty.to_json())
+        return EXIT_FINDINGS
     try:
         with ProfileStore.open(args.store) as store:
             snapshot = store.snapshot(
