@@ -1,0 +1,75 @@
+"""Generated source never holds a value from the query or the data.
+
+The generator writes only numbered names (`_k3`, `_t7`, ...), fixed helper names, keywords,
+punctuation and the number 1 (in `[-1]`): no string literal at all, so no query text or
+profile value can ever be executed.
+"""
+
+from __future__ import annotations
+
+import io
+import keyword
+import re
+import sys
+import tokenize
+from pathlib import Path
+
+import pytest
+
+from segmentql.compiler import compile_audiences, compile_query
+from segmentql.errors import QueryError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
+from conformance_corpus import load_all  # noqa: E402
+
+NAME = re.compile(r"^_[A-Za-z]+[a-z_]*\d*$")  # numbered locals/constants, helpers
+#: Fixed names the generator writes: keywords, the entry points' parameters, and the
+#: methods it calls on values (`d.get`, `s.startswith`, `regex.search`, `x.__class__`, ...).
+ALLOWED_KEYWORDS = set(keyword.kwlist) | {
+    "now", "time_zone", "Exception", "get", "run", "search", "startswith", "endswith",
+    "__class__",
+}
+QUERIES = sorted({str(case.data["query"]) for case in load_all()})
+
+
+def assert_clean(source: str) -> None:
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING:
+            raise AssertionError(f"string literal in generated source: {token.string}")
+        if token.type == tokenize.NAME:
+            assert token.string in ALLOWED_KEYWORDS or NAME.match(token.string), token.string
+        if token.type == tokenize.NUMBER:
+            assert token.string == "1", token.string
+        assert token.type not in (tokenize.COMMENT,), token.string
+
+
+def test_every_corpus_query_compiles_to_clean_source() -> None:
+    compiled = 0
+    for text in QUERIES:
+        try:
+            query = compile_query(text)
+        except QueryError:
+            continue
+        assert_clean(query.source)
+        compiled += 1
+    assert compiled > 400
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'user\'s plan is "__import__(\'os\').system(\'x\')"',
+        "user's _k1 is \"_k1\"",
+        'user\'s name is "\\"); import os; (\\""',
+        "let _t1 = 5; _t1 + 1",
+    ],
+)
+def test_hostile_text_stays_data(text: str) -> None:
+    query = compile_query(text)
+    assert_clean(query.source)
+    query.evaluate({"user": {"plan": "x", "_k1": "_k1"}})
+
+
+def test_audience_set_source_is_clean() -> None:
+    audiences = compile_audiences({"a": 'user\'s plan is "pro"', "b": "user's age > 3"})
+    assert_clean(audiences.source)
