@@ -477,3 +477,10 @@ def test_deprecated_variable() -> None:
     )
     d = only("visitor's plan is defined", "Q203", schema)
     assert (d.span.start, d.span.end) == (0, 7)
+
+
+def test_trees_deeper_than_the_stack_give_a_diagnostic() -> None:
+    node: ast.Expr = ast.BooleanLiteral(True)
+    for _ in range(5000):
+        node = ast.Unary(ast.UnaryOp.NOT, node)
+    assert [d.code for d in analyze(node).diagnostics] == ["Q151"]

@@ -121,7 +121,12 @@ def analyze(
     if root is None:
         return Analysis(None, sort_diagnostics(diagnostics), schema, source)
     checker = Checker(schema, source)
-    result = checker.run(root)
+    try:
+        result = checker.run(root)
+    except RecursionError:  # only with limits raised far above the defaults
+        deep = Diagnostic("Q151", severity("Q151"), "query nested too deeply to check",
+                          root.span, help="lower the nesting, or keep max_depth at 64")
+        return Analysis(root, sort_diagnostics([*diagnostics, deep]), schema, source)
     facts = checker.facts
     diagnostics.extend(facts.diagnostics)
     if expect is not None:
