@@ -301,6 +301,14 @@ class _Work:
 
     def touch(self, profile: Profile, at: datetime) -> Profile:
         """`profile` with activity at `at`: its session continues, or a new one starts."""
+        session, stats = self.active_session(profile, at)
+        if session is profile.session:
+            return profile
+        return replace(profile, session=session, stats=stats)
+
+    def active_session(self, profile: Profile, at: datetime) -> tuple[Session, PMap[str, Any]]:
+        """The session activity at `at` belongs to (a new one after the timeout, the maximum
+        length, or an ended session), and the user stats counting it."""
         session = profile.session
         policy = self.policy
         if (
@@ -313,11 +321,10 @@ class _Work:
             )
         ):
             session = Session(self.new_key("session"), start=at, last_activity=at)
-            stats = profile.stats.set("sessions", profile.stats.get("sessions", 0) + 1)
-            return replace(profile, session=session, stats=stats)
+            return session, profile.stats.set("sessions", profile.stats.get("sessions", 0) + 1)
         if at > session.last_activity:
-            return replace(profile, session=replace(session, last_activity=at))
-        return profile
+            session = replace(session, last_activity=at)
+        return session, profile.stats
 
     @staticmethod
     def end_session(profile: Profile) -> Profile:
@@ -478,10 +485,8 @@ class _Work:
         problem = json_problem(properties, "properties")
         if problem:
             raise InvalidEventError(problem)
-        profile = self.touch(self.resolve(event), at)
-        session = profile.session
-        assert session is not None
-        stats = profile.stats
+        profile = self.resolve(event)
+        session, stats = self.active_session(profile, at)
         if event.event == PAGEVIEW_EVENT:
             stats = stats.set("pageviews", stats.get("pageviews", 0) + 1)
             if session.pageviews == 0:
