@@ -201,3 +201,48 @@ def test_schema_discovery(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("extends: default\nvariables: [\n")
     broken = cache.choose(str(tmp_path), "bad.yaml")
     assert broken.problem is not None and "bad.yaml" in broken.problem
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"segmentql": {"schemaPath": "s.yaml"}}, "s.yaml"),
+        ({"schemaPath": "t.yaml"}, "t.yaml"),
+        ({"segmentql": {"schemaPath": ""}}, None),
+        ({"segmentql": "x"}, None),
+        (None, None),
+    ],
+)
+def test_settings_path(options: object, expected: str | None) -> None:
+    from segmentql.lsp.server import _settings_path
+
+    assert _settings_path(options) == expected
+
+
+def test_schema_problem_is_a_warning_at_the_top() -> None:
+    choice = SchemaChoice(SCHEMA, "default", "schema file not found: x.yaml")
+    text = "user's plan is \"pro\""
+    doc = DocumentView("file:///w/q.segmentql", text, LineIndex(text), None, choice)
+    [warning] = document_diagnostics(doc)
+    assert warning.severity == types.DiagnosticSeverity.Warning
+    assert warning.range.start == types.Position(0, 0)
+    assert "x.yaml" in warning.message
+
+
+def test_audience_file_with_its_own_schema(tmp_path: Path) -> None:
+    (tmp_path / "shop.yaml").write_text(
+        "extends: default\ncustom:\n  user:\n    tier:\n      enum: [gold]\n"
+    )
+    text = 'schema: shop.yaml\naudiences:\n  a: user\'s tier is "silver"\n'
+    document = read_audience_document(text)
+    assert document.schema == "shop.yaml"
+    cache = SchemaCache()
+    choice = cache.for_audience_file(
+        str(tmp_path / "x.audiences.yaml"), document.schema, SchemaChoice(SCHEMA, "default")
+    )
+    doc = DocumentView("file:///x", text, LineIndex(text), document, choice)
+    [found] = document_diagnostics(doc)
+    assert found.code == "Q207"
+    column = text.splitlines()[2].index('"silver"')
+    assert found.range.start == types.Position(2, column)
+    assert found.range.end == types.Position(2, column + len('"silver"'))
