@@ -1,0 +1,51 @@
+"""`Query.explain`: clause values, spans, reads, the deciding clause, rendering."""
+
+from __future__ import annotations
+
+import json
+
+from segmentql.compiler import compile_query
+
+QUERY = 'user\'s plan is "pro" and (user\'s age > 18 or session\'s landingPage matches "pricing")'
+
+
+def test_clauses_reads_and_deciding_clause() -> None:
+    q = compile_query(QUERY)
+    e = q.explain({"user": {"plan": "pro", "age": 12}, "session": {"landingPage": "/home"}})
+    assert e.value is False and not e.matched
+    texts = [c.text for c in e.clauses]
+    assert 'user\'s plan is "pro"' in texts
+    assert "user's age > 18" in texts
+    by_text = {c.text: c for c in e.clauses}
+    assert by_text["user's age > 18"].value is False
+    assert by_text['user\'s plan is "pro"'].reads[0].value == "pro"
+    assert e.deciding is not None
+    assert e.deciding.text in ("user's age > 18", "(user's age > 18 or session's landingPage "
+                                                  'matches "pricing")')
+    assert {r.text: r.value for r in e.reads}["user's age"] == 12
+
+
+def test_short_circuited_clauses_are_marked() -> None:
+    q = compile_query(QUERY)
+    e = q.explain({"user": {"plan": "free"}})
+    by_text = {c.text: c for c in e.clauses}
+    assert by_text["user's age > 18"].evaluated is False
+    assert e.deciding is not None and e.deciding.text == 'user\'s plan is "pro"'
+
+
+def test_errors_are_reported_with_their_clause() -> None:
+    q = compile_query(QUERY)
+    e = q.explain({"user": {"plan": "pro", "age": "x"}, "session": {"landingPage": "/"}})
+    assert e.error is not None and e.error.code == "Q307"
+    assert e.deciding is not None and e.deciding.text == "user's age > 18"
+    text = e.render()
+    assert "error Q307" in text and "^^^" in text and "decided the result" in text
+    assert str(e) == text
+
+
+def test_json_form() -> None:
+    e = compile_query(QUERY).explain({"user": {"plan": "pro", "age": 30}})
+    data = json.loads(json.dumps(e.to_json()))
+    assert data["value"] is True and data["matched"] is True
+    assert data["clauses"][0]["span"]["start"] == 0
+    assert any(r["text"] == "user's age" and r["value"] == 30 for r in data["reads"])
