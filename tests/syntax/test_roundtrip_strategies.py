@@ -51,8 +51,6 @@ def _shape_errors(tree: ast.Expr) -> list[str]:
             errors.append("comparison operands")
         if isinstance(node, ast.IntegerLiteral) and not 0 <= node.value < 2**63:
             errors.append("integer range")
-        if isinstance(node, ast.Let) and node is not tree:
-            errors.append("nested let")
         if isinstance(node, ast.Quantifier) and (node.count is None) != (
             node.kind in (ast.QuantifierKind.EVERY, ast.QuantifierKind.SOME, ast.QuantifierKind.NO)
         ):

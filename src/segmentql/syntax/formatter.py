@@ -11,8 +11,14 @@ formatting is idempotent. The canonical choices are listed in `docs/language.md`
   end is open (quantifier, function, `let`, conditional) when something follows it.
 - Natural words for logic and tests (`and`, `or`, `not`, `is greater than`, `contains`, ...),
   symbols for arithmetic, comparison chains, `&`, `..` and `??`.
+- An event test that ends in criteria is parenthesised before `and`/`or` when the next words
+  could be read as one more criterion (the lexer decides that by looking ahead, see
+  `segmentql.syntax.lexer`).
 
-Precedence is an integer per node, loosest first, matching the grammar (spec section 2).
+Precedence is an integer per node, loosest first, matching `grammar/query.lark` (spec
+section 2). Each node method returns its text, its level and how far its right end reaches
+(`Open`); `expr` adds parentheses when the slot is tighter than the level or when what
+follows (`Tail`) would be swallowed by an open right end.
 """
 
 from __future__ import annotations
@@ -26,7 +32,18 @@ from typing import Any, Final
 
 from segmentql.syntax import ast
 
-__all__ = ["RESERVED_WORDS", "format_ast", "format_query", "is_identifier"]
+__all__ = [
+    "EVENT_PHRASES",
+    "RESERVED_WORDS",
+    "format_ast",
+    "format_decimal",
+    "format_duration",
+    "format_float",
+    "format_query",
+    "format_regex",
+    "format_string",
+    "is_identifier",
+]
 
 
 class Level(enum.IntEnum):
@@ -255,9 +272,6 @@ _BINARY_LEVELS: Final[dict[ast.BinaryOp, tuple[int, int]]] = {
     ast.BinaryOp.POW: (Level.POW, 1),
 }
 
-#: Where a bare conditional reads well: top, `let` values and body, function bodies, `else`.
-_STATEMENT = True
-
 #: Characters after which `'s` is read as an accessor (see the grammar's POSS terminal).
 _POSSESSIVE_AFTER = re.compile(r"[A-Za-z0-9_)\]]\Z")
 
@@ -349,24 +363,24 @@ class _Printer:
 
     def _call_argument(self, node: ast.Expr) -> str:
         if isinstance(node, ast.Lambda):
-            return self.expr(node, Level.LAMBDA, Tail.END, statement=_STATEMENT)
+            return self.expr(node, Level.LAMBDA, Tail.END, statement=True)
         return self._element(node)
 
     def _lambda(self, node: ast.Lambda, tail: Tail) -> _Result:
         params = node.params[0] if len(node.params) == 1 else f"({', '.join(node.params)})"
-        body = self.expr(node.body, Level.CONDITIONAL, Tail.END, statement=_STATEMENT)
+        body = self.expr(node.body, Level.CONDITIONAL, Tail.END, statement=True)
         return f"{params} => {body}", Level.LAMBDA, Open.ALL
 
     def _let_text(self, node: ast.Let, *, multiline: bool) -> str:
         lines = [f"let {b.name} = {self._binding_value(b.value)};" for b in node.bindings]
-        body = self.expr(node.body, Level.CONDITIONAL, Tail.END, statement=_STATEMENT)
+        body = self.expr(node.body, Level.CONDITIONAL, Tail.END, statement=True)
         return ("\n" if multiline else " ").join([*lines, body])
 
     def _binding_value(self, node: ast.Expr) -> str:
         if isinstance(node, ast.Lambda):
             text, _, _ = self._lambda(node, Tail.END)
             return text
-        return self.expr(node, Level.CONDITIONAL, Tail.END, statement=_STATEMENT)
+        return self.expr(node, Level.CONDITIONAL, Tail.END, statement=True)
 
     # -- operators ----------------------------------------------------------------------
 
@@ -412,7 +426,7 @@ class _Printer:
             condition = self.expr(node.condition, Level.FALLBACK, tail)
             return f"{then} if {condition}", Level.CONDITIONAL, Open.ALL
         condition = self.expr(node.condition, Level.FALLBACK, Tail.NO_CRITERION)
-        otherwise = self.expr(node.otherwise, Level.CONDITIONAL, tail, statement=_STATEMENT)
+        otherwise = self.expr(node.otherwise, Level.CONDITIONAL, tail, statement=True)
         return f"{then} if {condition} else {otherwise}", Level.CONDITIONAL, Open.ALL
 
     # -- tests --------------------------------------------------------------------------
@@ -467,7 +481,8 @@ class _Printer:
         return self.expr(node, Level.MODIFIER, Tail.NO_CRITERION)
 
     def _cast(self, node: ast.Cast, tail: Tail) -> _Result:
-        return f"{self._modifier_operand(node.operand)} as {node.type.value}", Level.MODIFIER, Open.NO
+        text = f"{self._modifier_operand(node.operand)} as {node.type.value}"
+        return text, Level.MODIFIER, Open.NO
 
     def _attime(self, node: ast.AtTime, tail: Tail) -> _Result:
         time = self.expr(node.time, Level.ACCESSOR, Tail.CLOSED)
