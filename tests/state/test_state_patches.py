@@ -188,6 +188,14 @@ def test_case41_limits_reject_the_patch() -> None:
         store.apply(identify("u", "d", **{f"t{n}": n for n in range(4)}))
     with pytest.raises(PatchError, match="over the limit of 2"):
         store.apply(patch(("add", "tags", ["a", "b", "c"]), anon="d"))
+    with pytest.raises(PatchError, match="max_list_length"):
+        store.apply(patch(("add", "custom.tags", ["a", "b", "c"]), anon="d"))
+    with pytest.raises(PatchError, match="max_list_length"):
+        store.apply(patch(("add", "tags", ["a", "b", "c"]), anon="d", target="session"))
+    with pytest.raises(PatchError, match="over the limit of 3 custom attributes"):
+        store.apply(patch(("set", "custom", {"a": 1, "b": 2, "c": 3, "d": 4}), anon="d"))
+    with pytest.raises(PatchError, match="max_list_length"):
+        store.apply(patch(("merge", "custom", {"a": [1, 2, 3]}), anon="d"))
     store.apply(patch(("add", "tags", ["a", "b"]), anon="d"))
     with pytest.raises(PatchError, match="max_list_length"):
         store.apply(patch(("set", "email", ["a", "b", "c"]), anon="d"))

@@ -63,6 +63,8 @@ def test_a_closed_custom_object_rejects_undeclared_names() -> None:
         store.apply(patch(("set", "color", "red"), anon="a"))
     with pytest.raises(PatchError, match="schema expects"):
         store.apply(patch(("set", "plan", "gold"), anon="a"))
+    with pytest.raises(PatchError, match="schema expects"):
+        store.apply(patch(("set", "custom.score", "high"), anon="a"))
 
 
 def test_without_a_schema_only_structure_is_checked() -> None:

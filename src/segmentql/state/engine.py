@@ -636,7 +636,7 @@ class _Work:
         for index, (op, path, value) in enumerate(steps):
             try:
                 segments: tuple[Segment, ...] = (path,) if traits else parse_path(path)
-                attributes = self._user_operation(attributes, segments, op, value, index, path)
+                attributes = self._user_operation(attributes, segments, op, value)
             except OperationFailed as exc:
                 raise PatchError(index, op, path, _reason(exc, traits)) from None
         return replace(profile, attributes=attributes)
@@ -647,8 +647,6 @@ class _Work:
         segments: tuple[Segment, ...],
         op: str,
         value: Any,
-        index: int,
-        path: str,
     ) -> PMap[str, Any]:
         first = str(segments[0])
         folded = first.casefold()
@@ -659,20 +657,19 @@ class _Work:
         custom: PMap[str, Any] = attributes.get("custom", pmap())
         if folded == "custom":
             if len(segments) == 1:
-                custom = self._whole_custom(custom, op, value)
-            else:
-                custom = self._operate(custom, segments[1:], op, value)
-            self._check_limits(custom, index, op, path, "user", ("custom",))
-            return attributes.set("custom", custom)
-        canonical = STANDARD_USER_ATTRIBUTES.get(folded)
-        if canonical is not None:
-            attributes = self._operate(attributes, (canonical, *segments[1:]), op, value)
-            self._check_value(attributes, canonical, index, op, path, "user", (canonical,))
-            return attributes
+                return attributes.set("custom", self._whole_custom(custom, op, value, "user"))
+            segments = segments[1:]
+            first = str(segments[0])
+        else:
+            canonical = STANDARD_USER_ATTRIBUTES.get(folded)
+            if canonical is not None:
+                attributes = self._operate(attributes, (canonical, *segments[1:]), op, value)
+                self._check_value(attributes, canonical, "user", (canonical,))
+                return attributes
         custom = self._operate(custom, segments, op, value)
-        self._check_limits(custom, index, op, path, "user", ("custom",))
+        self._check_count(custom)
         name = find_key(custom, first) or first
-        self._check_value(custom, name, index, op, path, "user", ("custom", name))
+        self._check_value(custom, name, "user", ("custom", name))
         return attributes.set("custom", custom)
 
     def patch_session(self, profile: Profile, steps: Sequence[tuple[str, str, Any]]) -> Profile:
@@ -688,12 +685,12 @@ class _Work:
                 if first == "custom":
                     segments = segments[1:]
                     if not segments:
-                        custom = self._whole_custom(custom, op, value)
+                        custom = self._whole_custom(custom, op, value, "session")
                         continue
                 custom = self._operate(custom, segments, op, value)
-                self._check_limits(custom, index, op, path, "session", ("custom",))
+                self._check_count(custom)
                 name = find_key(custom, str(segments[0])) or str(segments[0])
-                self._check_value(custom, name, index, op, path, "session", ("custom", name))
+                self._check_value(custom, name, "session", ("custom", name))
             except OperationFailed as exc:
                 raise PatchError(index, op, path, str(exc)) from None
         return replace(profile, session=replace(session, custom=custom))
@@ -711,8 +708,9 @@ class _Work:
             return container.set(key, freeze(holder[key]))
         return container.discard(key)
 
-    @staticmethod
-    def _whole_custom(custom: PMap[str, Any], op: str, value: Any) -> PMap[str, Any]:
+    def _whole_custom(
+        self, custom: PMap[str, Any], op: str, value: Any, variable: str
+    ) -> PMap[str, Any]:
         holder: dict[str, Any] = {"custom": thaw(custom)}
         apply_operation(holder, ("custom",), op, value)
         result = holder.get("custom", {})
@@ -720,11 +718,13 @@ class _Work:
             result = {}
         if not isinstance(result, dict):
             raise OperationFailed("custom attributes are a map; this would make them a list")
-        return freeze(result)  # type: ignore[no-any-return]
+        frozen: PMap[str, Any] = freeze(result)
+        self._check_count(frozen)
+        for name in frozen:
+            self._check_value(frozen, name, variable, ("custom", name))
+        return frozen
 
-    def _check_limits(
-        self, custom: PMap[str, Any], index: int, op: str, path: str, variable: str, where: tuple[str, ...]
-    ) -> None:
+    def _check_count(self, custom: PMap[str, Any]) -> None:
         if len(custom) > self.policy.max_custom_attributes:
             raise OperationFailed(
                 f"over the limit of {self.policy.max_custom_attributes} custom attributes "
@@ -732,14 +732,7 @@ class _Work:
             )
 
     def _check_value(
-        self,
-        container: PMap[str, Any],
-        name: str,
-        index: int,
-        op: str,
-        path: str,
-        variable: str,
-        schema_path: tuple[str, ...],
+        self, container: PMap[str, Any], name: str, variable: str, schema_path: tuple[str, ...]
     ) -> None:
         if name not in container:
             return
