@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from syntax_corpus import Invalid, Valid, invalid_queries, label, valid_queries
 
 from segmentql.syntax.ast_json import from_json, to_json
 from segmentql.syntax.parser import parse, parse_with_diagnostics
-from syntax_corpus import Invalid, Valid, invalid_queries, label, valid_queries
 
 VALID = valid_queries()
 INVALID = invalid_queries()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from syntax_corpus import invalid_queries
 
 from segmentql.codes import CODES
 from segmentql.syntax.parser import parse_with_diagnostics
 from segmentql.syntax.syntax_errors import describe_expected
-from syntax_corpus import invalid_queries
 
 
 def first(query: str) -> tuple[str, str, int, int]:

@@ -143,19 +143,21 @@ def parser_accepts(parser_state: Any, terminal: str) -> bool:
 _SKIP = re.compile(r"(?:\s+|//[^\n]*|/\*[\s\S]*?\*/)*")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+#: Context variables: a criterion never starts with one (spec §2).
+_VARIABLES = frozenset({
+    "user", "session", "location", "device", "cart", "campaign", "context", "page", "browser",
+    "now", "today", "yesterday", "tomorrow",
+})
 #: Words that cannot start a criterion: context variables and words that start expressions.
-NOT_CRITERION_START = frozenset(
-    """user session location device cart campaign context page browser now today yesterday
-    tomorrow not every some no the count sum minimum min maximum max average first last keys
-    values number this let true false null at exactly if""".split()
-)
-_CRITERION_OPERATOR_WORDS = frozenset(
-    "equal greater less starting ending like in containing".split()
-)
-_VALUE_WORDS = frozenset("true false null this".split()) | frozenset(
-    "user session location device cart campaign context page browser now today yesterday "
-    "tomorrow".split()
-)
+#: (`count of x > 1` needs no entry: its "path" `count of x` is followed by no operator.)
+NOT_CRITERION_START = _VARIABLES | frozenset({
+    "not", "every", "some", "no", "the", "this", "let", "true", "false", "null", "at",
+    "exactly", "if", "property",
+})
+_CRITERION_OPERATOR_WORDS = frozenset({
+    "equal", "greater", "less", "starting", "ending", "like", "in", "containing",
+})
+_VALUE_WORDS = _VARIABLES | frozenset({"true", "false", "null", "this"})
 _VALUE_START = frozenset("\"'[~-+(0123456789")
 
 
@@ -172,11 +174,6 @@ def looks_like_criterion(text: str, pos: int) -> bool:
     first = word.group().lower()
     if first in NOT_CRITERION_START:
         return False
-    if first == "property":
-        pos = _skip(text, word.end())
-        word = _WORD.match(text, pos)
-        if word is None:
-            return False
     pos = word.end()
     while True:
         after = _skip(text, pos)

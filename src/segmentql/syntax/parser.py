@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from lark import Lark
 from lark.exceptions import LarkError, UnexpectedInput
@@ -45,7 +45,7 @@ DEFAULT_MAX_DEPTH = 64
 #: keyword is contextual: a name wherever the keyword cannot stand, and after `'s`, `s'`,
 #: `.` and `property` any word is an attribute name (grammar/README.md).
 RESERVED_WORDS = frozenset(
-    "at every exactly false let no not null property some the this true".split()
+    ["at", "every", "exactly", "false", "let", "no", "not", "null", "property", "some", "the", "this", "true"]
 )
 
 
@@ -83,7 +83,10 @@ def build_parser(*, strict: bool = False) -> Lark:
         grammar_text(),
         parser="lalr",
         lexer="contextual",
-        propagate_positions=True,
+        # Spans come from tokens in the callbacks: lark's propagate_positions only fills
+        # `meta` of lark Trees, which an inline transformer never builds, and its wrapper
+        # would cost a call on every reduction.
+        propagate_positions=False,
         maybe_placeholders=False,
         keep_all_tokens=True,
         transformer=ToAst(),
@@ -129,10 +132,11 @@ def parse_with_diagnostics(text: str, *, max_length: int = DEFAULT_MAX_LENGTH,
     reset = CURRENT.set(state)
     node: ast.Expr | None = None
     try:
-        node = _parser().parse(text)
+        node = cast("ast.Expr", _parser().parse(text))  # built by the inline transformer
     except UnexpectedInput as error:
-        if not (_ends_in_comment(state) and getattr(error, "token", None) is not None
-                and error.token.type == "$END"):  # the comment already explains it
+        token = getattr(error, "token", None)
+        if not (_ends_in_comment(state) and token is not None and token.type == "$END"):
+            # an unterminated comment already explains why the query ends early
             state.diagnostics.extend(diagnose(error, state))
     except LarkError as error:  # pragma: no cover - lark raises UnexpectedInput for input
         state.error("Q101", state.span(0, len(text)), f"this query does not parse: {error}")
@@ -148,7 +152,9 @@ def parse_with_diagnostics(text: str, *, max_length: int = DEFAULT_MAX_LENGTH,
     if too_deep is not None:
         state.diagnostics.append(too_deep)
         node = None
-    if node is not None:
+    # Every node owns at least one token of its own (the `let` block aside), so a tree
+    # cannot be deeper than the number of tokens plus one: short queries skip the walk.
+    if node is not None and len(state.tokens) + 1 > max_depth:
         deep = _too_deep(node, max_depth)
         if deep is not None:
             state.diagnostics.append(deep)

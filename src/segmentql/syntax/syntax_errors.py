@@ -19,7 +19,7 @@ from segmentql.syntax.lexer import ParseState
 
 #: Terminals that can start an operand; if the parser wanted any of these, "a value" is missing.
 VALUE_STARTS = frozenset(
-    "NAME INT DECIMAL FLOAT DQ_STRING SQ_STRING REGEX LSQB NULL TRUE FALSE".split()
+    ["NAME", "INT", "DECIMAL", "FLOAT", "DQ_STRING", "SQ_STRING", "REGEX", "LSQB", "NULL", "TRUE", "FALSE"]
 )
 _DESCRIPTIONS = {
     "NAME": "a name",
@@ -47,10 +47,10 @@ _PUNCTUATION = {
     "PIPEPIPE": "||", "BANG": "!", "QQ": "??",
 }
 _EVENT_WORDS = frozenset(
-    "ABANDONED VIEWED PLACED ORDERED OPENED SHOWN EXPERIENCED COMPLETED SIGNED".split()
+    ["ABANDONED", "VIEWED", "PLACED", "ORDERED", "OPENED", "SHOWN", "EXPERIENCED", "COMPLETED", "SIGNED"]
 )
-_QUANTIFIER_WORDS = frozenset("EVERY SOME NO ANY DISTINCT INDEXED LEAST MOST EXACTLY".split())
-_MODIFIER_WORDS = frozenset("ROUNDED SORTED WITHOUT SCALE".split())
+_QUANTIFIER_WORDS = frozenset(["EVERY", "SOME", "NO", "ANY", "DISTINCT", "INDEXED", "LEAST", "MOST", "EXACTLY"])
+_MODIFIER_WORDS = frozenset(["ROUNDED", "SORTED", "WITHOUT", "SCALE"])
 _NAME_KEYWORDS = frozenset({"THIS"})
 _UNIT_TERMINALS = frozenset({"DAY", "DAYS", "HOUR", "HOURS", "YEAR", "YEARS"})
 _CLOSERS = {"RPAR": "(", "RSQB": "["}
@@ -121,7 +121,7 @@ def _error(code: str, span: Span, message: str, help: str | None = None) -> Diag
 
 def _unexpected_character(error: UnexpectedCharacters, state: ParseState) -> Diagnostic:
     text = state.text
-    pos = error.pos_in_stream
+    pos = error.pos_in_stream or 0
     char = text[pos] if pos < len(text) else ""
     if char in "\"'":
         return _error(
@@ -196,7 +196,7 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
         what = "rounding mode" if prev_type == "HALF" else "unit"
         return _error("Q120", span, f"expected a {what}{after}{found}",
                       help=f"use one of {describe_expected(expected)}")
-    if expected & {"SATISFIES", "SATISFY", "IN", "INDEXED", "ANY"} and _in_quantifier(history) or (
+    if (expected & {"SATISFIES", "SATISFY", "IN", "INDEXED", "ANY"} and _in_quantifier(history)) or (
         prev_type in _QUANTIFIER_WORDS and "NAME" in expected and len(expected) <= 2
     ):
         return _error(
@@ -204,7 +204,7 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
             help="quantifiers read 'every|some|no ITEM in COLLECTION satisfies CONDITION' or "
             "'at least|at most|exactly N of any ITEM in COLLECTION satisfies CONDITION'",
         )
-    if prev_type == "LET" or expected <= {"SEMI", "ASSIGN", "NAME"} and "SEMI" in expected or (
+    if prev_type == "LET" or (expected <= {"SEMI", "ASSIGN", "NAME"} and "SEMI" in expected) or (
         expected == {"ASSIGN"}
     ):
         return _error(

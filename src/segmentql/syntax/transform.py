@@ -609,10 +609,10 @@ class ToAst(Transformer[Token, Any]):
     def paren(self, c: list[Item]) -> Any:
         return replace(c[1], span=span_of(c))
 
-    def list(self, c: list[Item]) -> ast.ListLiteral:
+    def list_literal(self, c: list[Item]) -> ast.ListLiteral:
         return ast.ListLiteral(tuple(_nodes(c)), span=span_of(c))
 
-    def map(self, c: list[Item]) -> ast.MapLiteral:
+    def map_literal(self, c: list[Item]) -> ast.MapLiteral:
         entries = tuple(x for x in c if isinstance(x, ast.MapEntry))
         return ast.MapLiteral(entries, span=span_of(c))
 
@@ -694,7 +694,7 @@ def _decimal(token: Token) -> decimal.Decimal:
 
 
 def _unparen(value: Any) -> ast.Criteria:
-    return value.value if isinstance(value, Parens) else value  # type: ignore[no-any-return]
+    return value.value if isinstance(value, Parens) else value
 
 
 def _group(join: ast.CriteriaJoin, c: list[Item]) -> ast.CriteriaGroup:
