@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -158,3 +159,42 @@ async def test_audience_file_diagnostics_point_into_the_yaml(
     assert typo.range.start.line == 5
     assert typo.range.start.character == lines[5].index("plna")
     assert typo.range.end.character == lines[5].index("plna") + 4
+
+
+async def test_diagnostics_follow_edits_and_settings(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = (workspace / "edit.segmentql").as_uri()
+    await _open(client, uri, "user's plan is", "segmentql")
+    [syntax] = client.diagnostics[uri]
+    assert syntax.code == "Q114"
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(types.Position(0, 14), types.Position(0, 14)),
+                    text=' "pro"',
+                )
+            ],
+        )
+    )
+    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    assert list(client.diagnostics[uri]) == []
+    # A schema setting that points nowhere: a warning, and the default catalog meanwhile.
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"segmentql": {"schemaPath": "nope.yaml"}})
+    )
+    # Every open document is re-checked; wait for this one's warning.
+    for _ in range(20):
+        if any("nope.yaml" in d.message for d in client.diagnostics[uri]):
+            break
+        await asyncio.wait_for(
+            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=10
+        )
+    [warning] = client.diagnostics[uri]
+    assert warning.severity == types.DiagnosticSeverity.Warning
+    assert "schema file not found" in warning.message
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"segmentql": {}})
+    )

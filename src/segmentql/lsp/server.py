@@ -286,14 +286,20 @@ def build_server() -> SegmentqlServer:
 
 
 def publish(ls: SegmentqlServer, uri: str) -> None:
+    """Check a served document and send its diagnostics."""
     view = ls.view(uri)
     if view is None:
         return
     version = ls.workspace.get_text_document(uri).version
+    try:
+        diagnostics = document_diagnostics(view)
+    except Exception as exc:  # a bug of ours: say so in the editor, keep serving
+        diagnostics = [types.Diagnostic(
+            range=view.range(0, 0), severity=types.DiagnosticSeverity.Error, source=SOURCE,
+            message=f"segmentql internal error while checking: {type(exc).__name__}: {exc}",
+        )]
     ls.text_document_publish_diagnostics(
-        types.PublishDiagnosticsParams(
-            uri=uri, version=version, diagnostics=document_diagnostics(view)
-        )
+        types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics)
     )
 
 
