@@ -20,7 +20,7 @@ from segmentql.compiler import compile_audiences, compile_query
 from segmentql.errors import QueryError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
-from conformance_corpus import load_all  # noqa: E402
+from conformance_corpus import load_all
 
 NAME = re.compile(r"^_[A-Za-z]+[a-z_]*\d*$")  # numbered locals/constants, helpers
 #: Fixed names the generator writes: keywords, the entry points' parameters, and the

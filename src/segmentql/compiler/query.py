@@ -302,19 +302,17 @@ def analyze_query(
     """Parse and check; raises `QueryError` when there is an error diagnostic."""
     try:
         from segmentql.checker import analyze
-    except ImportError:
-        analyze = None
-    if analyze is not None:
-        if schema is None:
-            from segmentql.schema import Schema
+    except ImportError:  # the checker is optional at this layer: parse only
+        return _parse(text), []
+    if schema is None:
+        from segmentql.schema import Schema
 
-            schema = Schema.default()
-        analysis = analyze(text, schema, expect=expect)
-        diagnostics = sort_diagnostics(analysis.diagnostics)
-        if has_errors(diagnostics):
-            raise QueryError(diagnostics, text)
-        return analysis.ast, diagnostics
-    return _parse(text), []
+        schema = Schema.default()
+    analysis = analyze(text, schema, expect=expect)
+    diagnostics = sort_diagnostics(analysis.diagnostics)
+    if has_errors(diagnostics) or analysis.ast is None:
+        raise QueryError(diagnostics, text)
+    return analysis.ast, diagnostics
 
 
 def compile_query(text: str, schema: Any = None, *, expect: type | None = None) -> Query:

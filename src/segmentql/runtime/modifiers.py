@@ -305,7 +305,10 @@ def sort_values(value: Any, direction: str, order: str, span: Span = NO_SPAN) ->
         else:
             from functools import cmp_to_key
 
-            pairs.sort(key=cmp_to_key(lambda x, y: compare(x[1], y[1])), reverse=reverse)
+            def by_value(x: tuple[Any, Any], y: tuple[Any, Any]) -> int:
+                return compare(x[1], y[1])
+
+            pairs.sort(key=cmp_to_key(by_value), reverse=reverse)
     except Incomparable:
         return ErrorValue("Q307", "the collection holds values with no order between them", span)
     if is_map:

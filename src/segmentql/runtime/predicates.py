@@ -31,7 +31,7 @@ from segmentql.runtime.values import (
 def _first_error(*values: Any) -> ErrorValue | None:
     for v in values:
         if v.__class__ is ErrorValue:
-            return v  # type: ignore[no-any-return]
+            return v
     return None
 
 
@@ -66,10 +66,10 @@ def equal_mode(a: Any, b: Any, mode: str | None) -> Any:
             return _trunc(a) == _trunc(b)
         return values_equal(a, b)
     # considering numbers: numeric text compares as the number it spells
-    x = parse_number(a) if isinstance(a, str) else a
-    y = parse_number(b) if isinstance(b, str) else b
-    if is_number(x) and is_number(y):
-        return values_equal(x, y)
+    p = parse_number(a) if isinstance(a, str) else a
+    q = parse_number(b) if isinstance(b, str) else b
+    if is_number(p) and is_number(q):
+        return values_equal(p, q)
     return values_equal(a, b)
 
 

@@ -45,7 +45,7 @@ def is_map(value: object) -> bool:
 def to_decimal(value: int | float | Decimal) -> Decimal:
     """A number as an exact Decimal; a float at its shortest decimal form."""
     if value.__class__ is Decimal:
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, float):
         return Decimal(repr(value))
     return Decimal(value)
@@ -176,7 +176,7 @@ def compare(a: Any, b: Any) -> int:
         mixed = a.__class__ is not b.__class__ and float in (a.__class__, b.__class__)
         if mixed and all(not isinstance(x, float) or math.isfinite(x) for x in (a, b)):
             a, b = to_decimal(a), to_decimal(b)
-        return (a > b) - (a < b)
+        return int((a > b) - (a < b))
     if isinstance(a, str) and isinstance(b, str):
         return (a > b) - (a < b)
     if isinstance(a, dt.date) or isinstance(b, dt.date):
