@@ -399,7 +399,21 @@ def events(
 def _hypothesis_setup_hook() -> None:
     """Register strategies for `st.from_type`: the state event models (`Identify`, `Patch`,
     `Track`, `Group`, `EventBase`) and `Snapshot` (variables of the default catalog)."""
-    from segmentql.state import EventBase, Group, Identify, Patch, Snapshot, Track, parse_event
+    try:
+        from segmentql.state import (
+            EventBase,
+            Group,
+            Identify,
+            Patch,
+            Snapshot,
+            Track,
+            parse_event,
+        )
+    except Exception:
+        # This runs inside `import hypothesis`, for every user of hypothesis in the
+        # environment: a broken segmentql must not break hypothesis. `from_type` then falls
+        # back to hypothesis' own inference, and segmentql's own tests show the import error.
+        return
 
     def models(kind: str) -> st.SearchStrategy[Any]:
         # Deferred: the default schema is loaded on first draw, not when hypothesis imports.
