@@ -245,3 +245,27 @@ def test_plugin_module_imports_nothing_heavy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={"HYPOTHESIS_NO_PLUGINS": "1", "PATH": ""})
     assert out.stdout.strip() == ""
+
+
+def test_json_files_skips_and_bad_events(pytester: pytest.Pytester) -> None:
+    _write(
+        pytester, "test_json.audience.json",
+        '{"audiences": {"anon": "user is anonymous"},\n'
+        ' "cases": [{"name": "no id", "audience": "anon", "variables": {"user": {}},'
+        ' "expect": true}]}\n',
+    )
+    _write(
+        pytester, "test_more.audience.yaml",
+        "cases:\n"
+        "  - name: later\n    query: user is anonymous\n    variables: {}\n"
+        "    expect: true\n    skip: not yet\n"
+        "  - name: bad events\n    query: user is anonymous\n"
+        "    events: [{type: identify}]\n    expect: true\n",
+    )
+    result = pytester.runpytest("-rs")
+    result.assert_outcomes(passed=1, skipped=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*SKIPPED*not yet*",
+        "test_more.audience.yaml:7: case 'bad events'",
+        "the case's events cannot be applied: *",
+    ])
