@@ -158,6 +158,15 @@ _CRITERION_OPERATOR_WORDS = frozenset({
     "equal", "greater", "less", "starting", "ending", "like", "in", "containing",
 })
 _VALUE_WORDS = _VARIABLES | frozenset({"true", "false", "null", "this"})
+#: Words that may follow a complete operand: after a path, they mean an expression goes on
+#: (`x is 1`, `x contains y`); any other word after a path is a value (`title y`).
+_CONTINUATION_WORDS = frozenset({
+    "and", "or", "is", "has", "contains", "includes", "include", "matches", "starts", "ends",
+    "does", "before", "after", "as", "at", "rounded", "sorted", "without", "if", "else",
+    "otherwise", "times", "time", "mod", "modulo", "plus", "minus", "divided", "to",
+    "satisfies", "satisfy", "indexed", "exactly", "today", "yesterday", "last", "ignoring",
+    "considering",
+})
 _VALUE_START = frozenset("\"'[~-+(0123456789")
 
 
@@ -202,12 +211,14 @@ def looks_like_criterion(text: str, pos: int) -> bool:
     if nxt is None:
         return False
     word_after = nxt.group().lower()
-    return word_after in _CRITERION_OPERATOR_WORDS or word_after in _VALUE_WORDS
+    if word_after in _CRITERION_OPERATOR_WORDS or word_after in _VALUE_WORDS:
+        return True
+    return word_after not in _CONTINUATION_WORDS
 
 
 def _accessor_end(text: str, pos: int, after: int) -> int | None:
     """End of an accessor (`'s`, `s'` or `.`) right after a word ending at `pos`."""
-    if text.startswith("'s", pos) and not _WORD.match(text, pos + 2) and (
+    if text[pos:pos + 2].lower() == "'s" and not _WORD.match(text, pos + 2) and (
         not text.startswith("'", pos + 2)
     ):
         return pos + 2
