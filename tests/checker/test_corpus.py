@@ -66,19 +66,12 @@ def _conformance_cases() -> list[Any]:
 
 
 CASES = _conformance_cases()
-#: Cases whose query the parser does not accept yet (a parser matter, not the checker's).
-PARSER_GAPS = {"every number in [2, 4, 6] satisfies number mod 2 is 0",
-               "every number in [2, 3, 6] satisfies number mod 2 is 0"}
-
-
 @pytest.mark.skipif(not CASES, reason="the conformance corpus is not there")
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_conformance_cases(case: Any) -> None:
     """Cases that evaluate have no checker error; compile-time Q2xx errors are found."""
     data = case.data
     expect = bool if data.get("expect") == "boolean" else None
-    if data["query"] in PARSER_GAPS:
-        pytest.skip("the parser does not take this query yet")
     found = check(data["query"], Schema.default(), expect=expect)
     error = data.get("error")
     if error is None:
