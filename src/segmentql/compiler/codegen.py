@@ -849,7 +849,7 @@ class CodeGenerator:
             if op is not A.TestOp.MATCHES:
                 return None
             k = self.value(arg)
-            inline = f"({k}.search({t}) is not None)" if want else f"({k}.search({t}) is None)"
+            inline = f"{k}.found({t})" if want else f"(not {k}.found({t}))"
         else:
             k = self.const(arg.value)
             inline_for = {

@@ -19,7 +19,30 @@ from segmentql.runtime.errors import MISSING, ErrorValue
 from segmentql.runtime.events import criterion
 
 
-def compile_regex(pattern: str, flags: str) -> Any:
+class Regex:
+    """A compiled RE2 regex. `found(text)` is the boolean search the generated code uses: it
+    calls RE2 directly, several times faster than building a match object."""
+
+    __slots__ = ("_match", "_unanchored", "pattern", "regex")
+
+    def __init__(self, regex: Any, pattern: str) -> None:
+        self.regex = regex
+        self.pattern = pattern
+        self._match = regex._regexp.Match
+        self._unanchored = regex._regexp.Anchor.UNANCHORED
+
+    def found(self, text: str) -> bool:
+        data = text.encode("utf-8", "surrogatepass")
+        return bool(self._match(self._unanchored, data, 0, len(data))[0][0] != -1)
+
+    def search(self, text: str) -> Any:
+        return self.regex.search(text)
+
+    def __repr__(self) -> str:
+        return f"Regex({self.pattern!r})"
+
+
+def compile_regex(pattern: str, flags: str) -> Regex:
     """An RE2 regex for `~/pattern/flags`; raises ValueError if RE2 cannot run it."""
     options = re2.Options()
     options.case_sensitive = "i" not in flags
@@ -28,7 +51,7 @@ def compile_regex(pattern: str, flags: str) -> Any:
     options.log_errors = False
     prefix = "(?m)" if "m" in flags else ""
     try:
-        return re2.compile(prefix + pattern, options)
+        return Regex(re2.compile(prefix + pattern, options), pattern)
     except re2.error as exc:
         raise ValueError(f"regular expression RE2 cannot run: {exc}") from None
     except Exception as exc:

@@ -231,7 +231,8 @@ def matches(a: Any, pattern: Any, span: Span = NO_SPAN) -> Any:
             return False
         if not isinstance(a, str):
             return ErrorValue("Q301", f"'matches' needs a string, got {a_kind(a)}", span)
-        return pattern.search(a) is not None
+        found = getattr(pattern, "found", None)
+        return found(a) if found is not None else pattern.search(a) is not None
     r = _strings(a, pattern, "matches", span)
     return (pattern in a) if r is None else r
 
