@@ -484,3 +484,13 @@ def test_trees_deeper_than_the_stack_give_a_diagnostic() -> None:
     for _ in range(5000):
         node = ast.Unary(ast.UnaryOp.NOT, node)
     assert [d.code for d in analyze(node).diagnostics] == ["Q151"]
+
+
+def test_reads_of_event_expressions_and_host_calls() -> None:
+    analysis = analyze('user has viewed a page with url like "x" this session')
+    assert analysis.reads == frozenset({("events",), ("session", "id")})
+    schema = SCHEMA.with_functions(discount=_discount)
+    analysis = analyze("discount(user's firstName) > 0.1", schema)
+    call = next(n for n in analysis.nodes() if isinstance(n, ast.Call))
+    assert analysis.function_of(call) is schema.functions["discount"]
+    assert analysis.reads == frozenset({("user", "firstName")})

@@ -15,6 +15,7 @@ from segmentql.checker.analyzer import Binding, Checker
 from segmentql.checker.operator_words import suggest_operators
 from segmentql.codes import severity
 from segmentql.diagnostics import Diagnostic, sort_diagnostics
+from segmentql.schema.functions import HostFunction
 from segmentql.schema.model import Schema
 from segmentql.schema.types import ANY, AttributeSpec, SchemaType, TypeKind
 from segmentql.syntax import ast as syn
@@ -36,8 +37,10 @@ class Analysis:
     _specs: dict[int, AttributeSpec] = field(default_factory=dict, repr=False)
     _paths: dict[int, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _bindings: dict[int, Binding] = field(default_factory=dict, repr=False)
-    #: The attribute paths the query reads, e.g. ("user", "custom", "plan").
+    #: The attribute paths the query reads, e.g. ("user", "custom", "plan"); event
+    #: expressions read ("events",).
     reads: frozenset[tuple[str, ...]] = frozenset()
+    _functions: dict[int, HostFunction] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -63,6 +66,10 @@ class Analysis:
     def binding_of(self, node: syn.Node) -> Binding | None:
         """The local binding (`let`, quantifier item, parameter) a name or call refers to."""
         return self._bindings.get(id(node))
+
+    def function_of(self, node: syn.Node) -> HostFunction | None:
+        """The host function a `Call` node calls (None for `let` functions and unknowns)."""
+        return self._functions.get(id(node))
 
     def nodes(self) -> Iterator[syn.Node]:
         if self.ast is not None:
@@ -137,7 +144,7 @@ def analyze(
         diagnostics = sort_diagnostics(diagnostics)
     return Analysis(
         root, diagnostics, schema, source, result,
-        facts.types, facts.specs, facts.paths, facts.bindings, reads,
+        facts.types, facts.specs, facts.paths, facts.bindings, reads, facts.functions,
     )
 
 

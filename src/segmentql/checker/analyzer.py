@@ -20,6 +20,7 @@ from segmentql.checker.names import NameSpans
 from segmentql.checker.regex import regex_problem
 from segmentql.codes import severity
 from segmentql.diagnostics import Diagnostic, Label, Span
+from segmentql.schema.functions import HostFunction
 from segmentql.schema.model import Schema
 from segmentql.schema.suggest import did_you_mean, help_for
 from segmentql.schema.types import (
@@ -72,6 +73,7 @@ class Facts:
     paths: dict[int, tuple[str, ...]] = field(default_factory=dict)
     targets: set[int] = field(default_factory=set)
     bindings: dict[int, Binding] = field(default_factory=dict)
+    functions: dict[int, HostFunction] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -453,6 +455,7 @@ class Checker:
             return binding.returns
         host = self.schema.function(node.function)
         if host is not None:
+            self.facts.functions[id(node)] = host
             if len(args) < host.min_args or (host.max_args is not None
                                              and len(args) > host.max_args):
                 expected = (
@@ -990,6 +993,11 @@ class Checker:
 
     def _EventTest(self, node: ast.Node) -> SchemaType:
         assert isinstance(node, ast.EventTest)
+        self.facts.paths[id(node)] = ("events",)
+        if node.window is not None and node.window.kind in (
+            ast.WindowKind.THIS_SESSION, ast.WindowKind.LAST_SESSION,
+        ):
+            self.facts.paths[id(node.window)] = ("session", "id")
         if node.argument is not None:
             arg = self.expr(node.argument)
             ok = {table.Cat.STRING}
