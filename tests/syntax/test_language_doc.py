@@ -3,7 +3,10 @@ canonical form parses back to the same AST; the page covers what it promises."""
 
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -90,6 +93,50 @@ def _reserved_by_the_parser() -> set[str]:
         if tree.body != ast.Variable(word):
             reserved.add(word)
     return reserved
+
+
+ENUMS: list[type[enum.Enum]] = [
+    ast.DurationUnit, ast.UnaryOp, ast.BinaryOp, ast.CompareOp, ast.TestOp, ast.CompareMode,
+    ast.QuantifierKind, ast.MacroOp, ast.Period, ast.CountUnit, ast.CastType, ast.CaseStyle,
+    ast.RoundingMode, ast.SortDirection, ast.SortOrder, ast.EventKind, ast.CriterionOp,
+    ast.CriteriaJoin, ast.TopicDeterminer, ast.CountOp, ast.WindowKind,
+]  # fmt: skip
+
+
+def _enum_values(value: object) -> Iterator[enum.Enum]:
+    if isinstance(value, enum.Enum):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _enum_values(item)
+
+
+def _criteria_nodes(criteria: ast.Criteria | None) -> Iterator[ast.Node]:
+    stack = [criteria] if criteria is not None else []
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.CriteriaGroup):
+            stack.extend(node.items)
+
+
+def test_examples_use_every_word_of_every_enumeration() -> None:
+    """Every operator, mode, unit, style, phrase, criterion operator and window has an example
+    (the event phrases table counts too)."""
+    seen: set[enum.Enum] = set()
+    table = re.findall(r"\| `(user has [^`]+)` \|$", TEXT, flags=re.MULTILINE)
+    for example in EXAMPLES + table:
+        for node in parse(example).walk():
+            parts = [node]
+            if isinstance(node, ast.EventTest):
+                parts += [*_criteria_nodes(node.criteria), node.count, node.window]
+            for part in parts:
+                if part is None:
+                    continue
+                for f in fields(part):
+                    seen.update(_enum_values(getattr(part, f.name)))
+    missing = {e.__name__: [m.value for m in e if m not in seen] for e in ENUMS}
+    assert {name: values for name, values in missing.items() if values} == {}
 
 
 def test_reserved_words_match_the_grammar() -> None:
