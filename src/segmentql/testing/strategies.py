@@ -167,9 +167,12 @@ def _literal(type_: SchemaType) -> st.SearchStrategy[A.Expr] | None:
     return None
 
 
-def _tests_for(subject: A.Expr, type_: SchemaType) -> Iterator[st.SearchStrategy[A.Expr]]:
+def _tests_for(
+    subject: A.Expr, type_: SchemaType, depth: int = 0
+) -> Iterator[st.SearchStrategy[A.Expr]]:
     from segmentql.schema import TypeKind
     from segmentql.syntax import ast as A
+    from segmentql.syntax.formatter import is_identifier
 
     kind = type_.kind
     negated = st.booleans()
@@ -205,6 +208,29 @@ def _tests_for(subject: A.Expr, type_: SchemaType) -> Iterator[st.SearchStrategy
         clock = st.sampled_from((A.Variable("today"), A.Variable("now")))
         yield st.builds(A.Test, st.sampled_from((A.TestOp.BEFORE, A.TestOp.AFTER)),
                         st.just(subject), st.tuples(clock), negated=negated)
+    if kind is TypeKind.STRING:
+        regex = st.builds(A.RegexLiteral, st.sampled_from(("^a", "o$", "[0-9]+", "pro|free")),
+                          st.sampled_from(("", "i")))
+        yield st.builds(A.Test, st.just(A.TestOp.MATCHES), st.just(subject), st.tuples(regex),
+                        negated=negated)
+    if kind is TypeKind.LIST and type_.element.kind is TypeKind.OBJECT and depth < 2:
+        item = A.Variable("item")
+        conditions = st.one_of([
+            test for field in type_.element.fields
+            if not field.virtual and is_identifier(field.name)
+            for test in _tests_for(A.Attribute(item, field.name), field.type, depth + 1)
+        ])
+        yield st.builds(
+            A.Quantifier, st.sampled_from((A.QuantifierKind.EVERY, A.QuantifierKind.SOME,
+                                           A.QuantifierKind.NO)),
+            st.just("item"), st.just(subject), conditions,
+        )
+        yield st.builds(
+            A.Quantifier, st.sampled_from((A.QuantifierKind.AT_LEAST, A.QuantifierKind.AT_MOST,
+                                           A.QuantifierKind.EXACTLY)),
+            st.just("item"), st.just(subject), conditions,
+            count=st.builds(A.IntegerLiteral, st.integers(0, 3)),
+        )
     if kind is TypeKind.LIST:
         element = _literal(type_.element)
         if element is not None:
