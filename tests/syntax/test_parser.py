@@ -444,3 +444,16 @@ def test_formatter_agrees_on_reserved_words() -> None:
     from segmentql.syntax import formatter
 
     assert formatter.RESERVED_WORDS == RESERVED_WORDS
+
+
+def test_parsing_from_many_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    queries = [f"user's n{i} is {i} and user has viewed a page with url 'u{i}' and title 't'"
+               for i in range(40)] + [f"x{i} is" for i in range(40)]
+    expected = [parse_with_diagnostics(q) for q in queries]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(parse_with_diagnostics, queries * 3))
+    for got, want in zip(results, expected * 3, strict=True):
+        assert got.ast == want.ast
+        assert [d.to_json() for d in got.diagnostics] == [d.to_json() for d in want.diagnostics]

@@ -52,3 +52,21 @@ def test_parenthesized_nodes_include_the_parentheses() -> None:
     assert isinstance(node, ast.Binary)
     assert (node.left.span.start, node.left.span.end) == (0, 7)
     assert node.span.start == 0
+
+
+def _leaves(value: object) -> list[object]:
+    return [v for item in value for v in _leaves(item)] if isinstance(value, tuple) else [value]
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[label(q) for q in QUERIES])
+def test_no_lark_objects_in_the_ast(query: str) -> None:
+    from dataclasses import fields
+
+    from lark import Token, Tree
+
+    for node in parse(query).walk():
+        for f in fields(node):
+            for leaf in _leaves(getattr(node, f.name)):
+                assert not isinstance(leaf, Tree | Token), (node, f.name)
+                if isinstance(leaf, str):
+                    assert type(leaf) is str or isinstance(leaf, ast.enum.Enum), (node, f.name)
