@@ -27,6 +27,7 @@ NAME = re.compile(r"^_[A-Za-z]+[a-z_]*\d*$")  # numbered locals/constants, helpe
 #: methods it calls on values (`d.get`, `s.startswith`, `regex.search`, `x.__class__`, ...).
 ALLOWED_KEYWORDS = set(keyword.kwlist) | {
     "now", "time_zone", "Exception", "get", "run", "found", "startswith", "endswith",
+    "isdisjoint",
     "__class__",
 }
 QUERIES = sorted({str(case.data["query"]) for case in load_all()})

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from segmentql.diagnostics import Span
 from segmentql.runtime import helpers
-from segmentql.runtime.access import VIRTUAL
+from segmentql.runtime.access import VIRTUAL, case_variants
 from segmentql.runtime.errors import ErrorValue
 from segmentql.runtime.events import EventQuery
 from segmentql.runtime.temporal import Duration
@@ -396,7 +396,7 @@ class CodeGenerator:
             self.variable_local(root, custom=True)
             var = self.variables[root][0]
             fast = f"{var}.get({name})"
-            slow = f"_miss({var}, {lowered})"
+            slow = self.miss_code(var, node.name.lower(), lowered)
             if (root, node.name.lower()) in VIRTUAL:
                 slow = (
                     f"_readvattr({var}, None, {name}, {lowered}, {self.const(root)}, "
@@ -418,9 +418,17 @@ class CodeGenerator:
             return f"({t} if ({t} := {fast}) is not _M else {slow})"
         target = self.value(node.target)
         u = self.fresh()
-        in_dict = f"({t} if ({t} := {u}.get({name})) is not None else _miss({u}, {lowered}))"
+        miss = self.miss_code(u, node.name.lower(), lowered)
+        in_dict = f"({t} if ({t} := {u}.get({name})) is not None else {miss})"
         other = f"_readattr({u}, {name}, {lowered}, {self.span(node)})"
         return f"({in_dict} if ({u} := {target}).__class__ is _dict else {other})"
+
+    def miss_code(self, mapping: str, lowered_name: str, lowered: str) -> str:
+        """After `mapping.get(name)` gave None: null unless a key matches ignoring case."""
+        variants = case_variants(lowered_name)
+        if variants is None:
+            return f"_miss({mapping}, {lowered})"
+        return f"(None if {self.const(variants)}.isdisjoint({mapping}) else _miss({mapping}, {lowered}))"
 
     def v_Index(self, node: A.Index) -> str:
         return f"_index({self.value(node.target)}, {self.value(node.index)}, {self.span(node)})"

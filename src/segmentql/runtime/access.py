@@ -11,8 +11,10 @@ a number, string or list is a type-mismatch error value.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -65,6 +67,18 @@ def fold_miss(mapping: dict[Any, Any], lowered: str) -> Any:
         return None
     key = table.get(lowered, MISSING)
     return None if key is MISSING else mapping[key]
+
+
+@lru_cache(maxsize=4096)
+def case_variants(lowered: str) -> frozenset[str] | None:
+    """Every spelling of `lowered` that differs only in case, for names with at most eight
+    letters (None for longer names). `variants.isdisjoint(d)` then tells in one C-level pass
+    over `d`'s keys that no key matches ignoring case, the common outcome of a miss."""
+    letters = [c for c in lowered if c.lower() != c.upper()]
+    if len(letters) > 8 or any(len(c.upper()) != 1 for c in letters):
+        return None
+    options = [(c, c.upper()) if c.lower() != c.upper() else (c,) for c in lowered]
+    return frozenset("".join(p) for p in itertools.product(*options))
 
 
 VIRTUAL = frozenset({("user", "age"), ("user", "name"), ("page", "query")})
