@@ -67,3 +67,15 @@ def test_expected_tokens(prefix: str, included: set[str], excluded: set[str]) ->
 
 def test_expected_tokens_of_a_bad_prefix_is_empty() -> None:
     assert expected_tokens("x ) (") == frozenset()
+
+
+def test_terminal_text() -> None:
+    from segmentql.syntax.parser import terminal_text
+
+    assert terminal_text("IS") == ("is",)
+    assert terminal_text("LPAR") == ("(",)
+    assert "count of" in terminal_text("MACRO_OF")
+    assert terminal_text("NAME") == () and terminal_text("$END") == ()
+    for name in expected_tokens("user's plan is ") | expected_tokens(""):
+        if name not in {"NAME", "INT", "DECIMAL", "FLOAT", "DQ_STRING", "SQ_STRING", "REGEX"}:
+            assert terminal_text(name), name

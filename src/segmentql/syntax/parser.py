@@ -35,6 +35,7 @@ __all__ = [
     "expected_tokens",
     "parse",
     "parse_with_diagnostics",
+    "terminal_text",
 ]
 
 DEFAULT_MAX_LENGTH = 500
@@ -239,3 +240,31 @@ def expected_tokens(prefix: str) -> frozenset[str]:
         return frozenset()
     finally:
         CURRENT.reset(reset)
+
+
+_MULTI_WORD_TERMINALS: dict[str, tuple[str, ...]] = {
+    "MACRO_OF": ("count of", "sum of", "minimum of", "min of", "maximum of", "max of",
+                 "average of", "first of", "last of", "keys of", "values of"),
+    "NUMBER_OF": ("number of",),
+    "OR_ELSE": ("or else",),
+    "POSS": ("'s",),
+    "SPOSS": ("'",),
+    "CRIT_AND": ("and",),
+    "CRIT_OR": ("or",),
+    "CRIT_COMMA": (",",),
+}
+
+
+def terminal_text(name: str) -> tuple[str, ...]:
+    """The text a terminal from `expected_tokens` stands for, lower-case (`"IS"` → `("is",)`,
+    `"MACRO_OF"` → `("count of", "sum of", ...)`); empty for token classes such as `NAME`,
+    `INT`, `DQ_STRING` or `$END`, whose text is the user's."""
+    if name in _MULTI_WORD_TERMINALS:
+        return _MULTI_WORD_TERMINALS[name]
+    for terminal in _parser().terminals:
+        if terminal.name == name:
+            pattern = terminal.pattern
+            if type(pattern).__name__ == "PatternStr":
+                return (str(pattern.value),)
+            return ()
+    return ()
