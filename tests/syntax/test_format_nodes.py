@@ -354,3 +354,19 @@ def test_criterion_start_words_cover_the_lexer_look_ahead() -> None:
     from segmentql.syntax import lexer
 
     assert lexer.NOT_CRITERION_START <= NOT_CRITERION_START
+
+
+def test_very_deep_tree_is_a_value_error_not_a_recursion_error() -> None:
+    node: A.Expr = X
+    for _ in range(2000):
+        node = A.Unary(A.UnaryOp.NOT, A.Binary(A.BinaryOp.AND, node, Y))
+    with pytest.raises(ValueError, match="nested too deeply"):
+        format_ast(node)
+
+
+def test_parenthesised_open_constructs_print_in_linear_time() -> None:
+    node: A.Expr = X
+    for _ in range(60):  # each level re-prints its child inside parentheses
+        node = A.Binary(A.BinaryOp.AND, A.Binary(A.BinaryOp.OR, Y, node), Z)
+    text = format_ast(node)
+    assert text.count("(") == 60

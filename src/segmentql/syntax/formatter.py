@@ -93,8 +93,15 @@ def format_query(text: str) -> str:
 
 
 def format_ast(node: ast.Expr) -> str:
-    """Print an expression in the canonical natural style (see the module docstring)."""
-    return _Printer().top(node)
+    """Print an expression in the canonical natural style (see the module docstring).
+
+    Raises `TypeError` for a node that is not an expression, `ValueError` for a value that has
+    no literal form (an infinite float) or a tree too deep to print (parsed trees are at most
+    64 levels deep, far below that)."""
+    try:
+        return _Printer().top(node)
+    except RecursionError:
+        raise ValueError("format_ast: the tree is nested too deeply to print") from None
 
 
 # --------------------------------------------------------------------------------------
@@ -300,7 +307,19 @@ class _Printer:
             text, _, _ = self._print(node, Tail.END)  # inside parentheses nothing follows
         return _Printed(f"({text})")
 
+    def __init__(self) -> None:
+        # A parenthesised child is printed again with `Tail.END`; remembering each
+        # (node, tail) keeps that linear in the size of the tree instead of exponential.
+        self._memo: dict[tuple[int, Tail], _Result] = {}
+
     def _print(self, node: ast.Expr, tail: Tail) -> _Result:
+        key = (id(node), tail)
+        result = self._memo.get(key)
+        if result is None:
+            result = self._memo[key] = self._print_uncached(node, tail)
+        return result
+
+    def _print_uncached(self, node: ast.Expr, tail: Tail) -> _Result:
         simple = _SIMPLE.get(type(node))
         if simple is not None:
             return simple(node), Level.PRIMARY, Open.NO
