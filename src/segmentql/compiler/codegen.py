@@ -886,6 +886,11 @@ class CodeGenerator:
         op = node.op
         if op is A.TestOp.IN:
             inline, cls = f"({t} in {k})", "_str"
+        elif len(words) <= 4:
+            # a few `in` tests on the list beat building a set (str == only matches str)
+            parts = [f"({self.const(w)} in {t})" for w in sorted(words)]
+            joined = " and " if op is A.TestOp.CONTAINS_ALL else " or "
+            inline, cls = "(" + joined.join(parts) + ")", "_list"
         elif op is A.TestOp.CONTAINS_ALL:
             inline, cls = f"_all_strs({t}, {k})", "_list"
         else:
