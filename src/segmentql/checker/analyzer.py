@@ -12,9 +12,8 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from segmentql.checker import table
+from segmentql.checker import messages, table
 from segmentql.checker.events import EVENT_PROPERTIES, property_type
 from segmentql.checker.names import NameSpans
 from segmentql.checker.regex import regex_problem
@@ -22,7 +21,7 @@ from segmentql.codes import severity
 from segmentql.diagnostics import Diagnostic, Label, Span
 from segmentql.schema.functions import HostFunction
 from segmentql.schema.model import Schema
-from segmentql.schema.suggest import did_you_mean, help_for
+from segmentql.schema.suggest import did_you_mean, help_for, near_misses
 from segmentql.schema.types import (
     ANY,
     BOOLEAN,
@@ -204,7 +203,7 @@ class Checker:
             pass  # a duplicate parameter: the parser reports it (Q122)
         elif shadowed is not None:
             self.report(
-                "Q219", f"`{binding.name}` shadows the {_kind_word(shadowed.kind)} of the "
+                "Q219", f"`{binding.name}` shadows the {messages.kind_word(shadowed.kind)} of the "
                 "same name", span, help="rename one of them",
             )
         elif self.schema.variable(binding.name) is not None:
@@ -377,7 +376,7 @@ class Checker:
 
     def _near_miss(self, target: SchemaType, name: str, span: Span) -> None:
         """An undeclared name read as custom/open that is one slip from a declared one."""
-        close = _near_misses(name, tuple(a.name for a in target.readable_attributes()
+        close = near_misses(name, tuple(a.name for a in target.readable_attributes()
                                          if a.name != "custom"))
         if close:
             self.report(
@@ -448,8 +447,8 @@ class Checker:
                 missing = ", ".join(f"`{p}`" for p in binding.params[len(args):])
                 self.report(
                     "Q209",
-                    f"`{node.function}` takes {_count(len(binding.params), 'argument')} but "
-                    f"{_count(len(args), 'was', 'were')} given",
+                    f"`{node.function}` takes {messages.count(len(binding.params), 'argument')} but "
+                    f"{messages.count(len(args), 'was', 'were')} given",
                     node.span, help=f"pass {missing}",
                 )
             return binding.returns
@@ -466,7 +465,7 @@ class Checker:
                 self.report(
                     "Q209",
                     f"`{host.name}` takes {expected} argument"
-                    f"{'' if expected == '1' else 's'} but {_count(len(args), 'was', 'were')}"
+                    f"{'' if expected == '1' else 's'} but {messages.count(len(args), 'was', 'were')}"
                     " given",
                     node.span, help=f"the signature is {host.signature()}",
                 )
@@ -548,7 +547,7 @@ class Checker:
             self.report(
                 "Q204",
                 f"`{_UNARY_WORDS[key]}` is not defined for {_describe(operand)}",
-                node.span, help=_unary_help(key),
+                node.span, help=messages.unary_help(key),
             )
             return BOOLEAN if key == "not" else ANY
         return found
@@ -565,7 +564,7 @@ class Checker:
             self.report(
                 "Q204",
                 f"`{node.op.value}` is not defined for {_describe(left)} and {_describe(right)}",
-                node.span, help=_binary_help(key, left, right),
+                node.span, help=messages.binary_help(key, left, right),
                 labels=(Label(node.left.span, _describe(left)),
                         Label(node.right.span, _describe(right))),
             )
@@ -644,7 +643,7 @@ class Checker:
         if table.lookup(key, left, right) is None:
             self.report(
                 code, f"`{word}` is not defined for {_describe(left)} and {_describe(right)}",
-                span, help=_compare_help(key, left, right),
+                span, help=messages.compare_help(key, left, right),
                 labels=(Label(left_node.span, _describe(left)),
                         Label(right_node.span, _describe(right))),
             )
@@ -696,7 +695,7 @@ class Checker:
                 "Q206",
                 f"{_describe(other)} compared with {_describe(lit)}: this is always {outcome}",
                 lit_node.span,
-                help=_literal_help(other, lit_node),
+                help=messages.literal_help(other, lit_node),
                 labels=(Label(other_node.span, _describe(other)),),
             )
             return
@@ -766,7 +765,7 @@ class Checker:
         if table.lookup(key, subject, arg) is None:
             self.report(
                 "Q205", f"`{word}` is not defined for {_describe(subject)} and {_describe(arg)}",
-                node.span, help=_test_help(key, subject),
+                node.span, help=messages.test_help(key, subject),
                 labels=(Label(node.subject.span, _describe(subject)),
                         Label(node.args[0].span, _describe(arg))),
             )
@@ -1083,17 +1082,6 @@ _DISPATCH: dict[type[ast.Node], Callable[[Checker, ast.Node], SchemaType]] = {
 
 # ---------------------------------------------------------------------- helpers
 
-def _kind_word(kind: str) -> str:
-    return {"let": "declaration", "function": "function", "item": "quantifier item",
-            "index": "quantifier index", "parameter": "parameter"}.get(kind, "name")
-
-
-def _count(n: int, singular: str, plural: str | None = None) -> str:
-    if plural is None:
-        return f"{n} {singular}{'' if n == 1 else 's'}"
-    return f"{n} {singular if n == 1 else plural}"
-
-
 def _is_null_literal(node: ast.Node) -> bool:
     return isinstance(node, ast.NullLiteral)
 
@@ -1141,92 +1129,3 @@ def _assignable(arg: SchemaType, param: SchemaType, node: ast.Node) -> bool:
                 and isinstance(node, ast.StringLiteral))
 
 
-@lru_cache(maxsize=4096)
-def _near_misses(name: str, declared: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(c for c in declared if _near(name, c))
-
-
-def _near(name: str, declared: str) -> bool:
-    """One slip apart: an edit, a swap of neighbours, or a case-only difference."""
-    a, b = name.casefold(), declared.casefold()
-    if a == b:
-        return False
-    if min(len(a), len(b)) < 4:
-        return False
-    return _damerau(a, b) <= (1 if max(len(a), len(b)) < 8 else 2)
-
-
-def _damerau(a: str, b: str) -> int:
-    if abs(len(a) - len(b)) > 2:
-        return 3
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[len(b)]
-
-
-def _literal_help(other: SchemaType, lit_node: ast.Node) -> str:
-    if other.is_numeric and isinstance(lit_node, ast.StringLiteral):
-        text = lit_node.value.strip()
-        return f"compare with the number {text} (no quotes)" if _looks_numeric(text) \
-            else "compare with a number"
-    if other.kind is TypeKind.STRING and isinstance(
-        lit_node, ast.IntegerLiteral | ast.DecimalLiteral | ast.FloatLiteral | ast.BooleanLiteral
-    ):
-        return "quote the value to compare with a string"
-    return f"compare with a {_describe(other)} value"
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        decimal.Decimal(text)
-    except decimal.InvalidOperation:
-        return False
-    return True
-
-
-def _unary_help(key: str) -> str:
-    if key == "not":
-        return "`not` takes a boolean; test the value first, e.g. `not (x is empty)`"
-    return "arithmetic takes numbers (and durations)"
-
-
-def _binary_help(key: str, left: SchemaType, right: SchemaType) -> str:
-    if key in ("and", "or"):
-        return f"`{key}` joins booleans; write a test on each side, e.g. `x is defined`"
-    if key == "+" and TypeKind.STRING in (left.kind, right.kind):
-        return "use `&` to join strings"
-    if key == "..":
-        return "ranges take integers, single characters or dates"
-    return "arithmetic takes numbers, and dates/times with durations"
-
-
-def _compare_help(key: str, left: SchemaType, right: SchemaType) -> str:
-    kinds = {left.kind, right.kind}
-    if TypeKind.STRING in kinds and (NUMBER_KINDS & kinds):
-        return "convert one side, e.g. `x as number`, or compare with a number literal"
-    return "order comparisons take two numbers, strings, dates, times or durations"
-
-
-NUMBER_KINDS = {TypeKind.INTEGER, TypeKind.DECIMAL, TypeKind.NUMBER}
-
-
-def _test_help(key: str, subject: SchemaType) -> str:
-    if key in ("starts_with", "ends_with", "like", "matches"):
-        return "this test takes strings; convert with `as string` if needed"
-    if key in ("contains_all", "contains_either", "contains_none"):
-        return "this test takes two collections, e.g. `user's interests contains all of [\"a\"]`"
-    if key == "in":
-        return "`is in` takes a list, a map or a string on the right"
-    if key == "contains":
-        return "`contains` takes a list, a map or a string on the left"
-    if key == "at_time":
-        return "`is at` takes a date, date-time or time, and a time such as \"12:00\""
-    return "check the operand types"
