@@ -68,6 +68,8 @@ def timed(fn: Callable[[], object], runs: int) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--no-stdio", action="store_true",
+                        help="skip the round trips through a server subprocess")
     args = parser.parse_args()
 
     query = query_of_length(500)
@@ -109,6 +111,48 @@ def main() -> None:
     for name, fn in cases:
         median, p95, worst = timed(fn, args.runs)
         print(f"{name:42} {median:8.2f}ms {p95:8.2f}ms {worst:8.2f}ms")
+    if not args.no_stdio:
+        import asyncio
+
+        asyncio.run(over_stdio(query, typing, args.runs))
+
+
+async def over_stdio(query: str, typing: str, runs: int) -> None:
+    """The same requests through a real client and `python -m segmentql lsp` over stdio."""
+    import sys
+
+    from pytest_lsp import make_test_lsp_client
+
+    client = make_test_lsp_client()
+    await client.start_io(sys.executable, "-m", "segmentql", "lsp")
+    await client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    uri = "file:///bench.segmentql"
+    samples: dict[str, list[float]] = {"diagnostics (edit -> publish)": [], "completion": []}
+    for version in range(runs + 1):
+        text = typing if version % 2 else query
+        start = time.perf_counter()
+        if version == 0:
+            client.text_document_did_open(types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(uri, "segmentql", 0, text)))
+        else:
+            client.text_document_did_change(types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=version, uri=uri),
+                [types.TextDocumentContentChangeWholeDocument(text)]))
+        await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        if version:
+            samples["diagnostics (edit -> publish)"].append((time.perf_counter() - start) * 1000)
+        if version % 2:
+            start = time.perf_counter()
+            await client.text_document_completion_async(types.CompletionParams(
+                types.TextDocumentIdentifier(uri), types.Position(0, len(typing))))
+            if version > 1:  # the first one warms the server up, as in `timed`
+                samples["completion"].append((time.perf_counter() - start) * 1000)
+    await client.shutdown_session()
+    for name, values in samples.items():
+        values.sort()
+        p95 = values[min(len(values) - 1, int(len(values) * 0.95))]
+        print(f"stdio {name:36} {statistics.median(values):8.2f}ms {p95:8.2f}ms "
+              f"{values[-1]:8.2f}ms")
 
 
 if __name__ == "__main__":
