@@ -34,6 +34,9 @@ def first(query: str) -> tuple[str, str, int, int]:
         ('"a\\qb"', "Q104", "invalid escape sequence '\\q' in string"),
         ("x matches ~/a/g", "Q105", "unknown regular-expression flag 'g'"),
         ("this + 1", "Q121", "'this' is a reserved word and cannot be used as a name here"),
+        ("every x in y", "Q117", "expected 'indexed', 'satisfies' or 'satisfy' after 'y'"),
+        ("every x in y satisfies x is", "Q114", "expected a value after 'is'"),
+        ("at least 2 of x in y satisfies z", "Q117", "expected 'any' after 'of', found 'x'"),
     ],
 )
 def test_messages(query: str, code: str, message: str) -> None:

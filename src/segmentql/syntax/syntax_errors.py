@@ -50,6 +50,7 @@ _EVENT_WORDS = frozenset(
     ["ABANDONED", "VIEWED", "PLACED", "ORDERED", "OPENED", "SHOWN", "EXPERIENCED", "COMPLETED", "SIGNED"]
 )
 _QUANTIFIER_WORDS = frozenset(["EVERY", "SOME", "NO", "ANY", "DISTINCT", "INDEXED", "LEAST", "MOST", "EXACTLY"])
+_QUANTIFIER_STARTS = frozenset("EVERY SOME NO DISTINCT ANY".split())
 _MODIFIER_WORDS = frozenset(["ROUNDED", "SORTED", "WITHOUT", "SCALE"])
 _NAME_KEYWORDS = frozenset({"THIS"})
 _UNIT_TERMINALS = frozenset({"DAY", "DAYS", "HOUR", "HOURS", "YEAR", "YEARS"})
@@ -73,14 +74,22 @@ def _operators() -> frozenset[str]:
     return expected_tokens("x") - {"$END", "LPAR", "ARROW"}
 
 
+@cache
+def _operand_starts() -> frozenset[str]:
+    """What may start an operand: literals, names, brackets, `not`, `every`, `count of`..."""
+    from segmentql.syntax.parser import expected_tokens
+
+    return expected_tokens("") - {"$END"}
+
+
 def describe_expected(expected: Iterable[str]) -> str:
     """`{"IS", "DOT", "$END"}` → "'.', 'is' or the end of the query"; large sets of
     operators are summarised as "an operator"."""
     names = set(expected)
     parts: list[str] = []
-    if names & VALUE_STARTS and {"NAME", "INT", "DQ_STRING"} <= names:
+    if {"NAME", "INT", "DQ_STRING"} <= names:
         parts.append("a value")
-        names -= VALUE_STARTS | {"LPAR", "MINUS", "PLUS", "BANG", "NOT"}
+        names -= VALUE_STARTS | _operand_starts()
     operators = names & _operators()
     if len(operators) > 6:
         parts.append("an operator")
@@ -196,11 +205,15 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
         what = "rounding mode" if prev_type == "HALF" else "unit"
         return _error("Q120", span, f"expected a {what}{after}{found}",
                       help=f"use one of {describe_expected(expected)}")
-    if (expected & {"SATISFIES", "SATISFY", "IN", "INDEXED", "ANY"} and _in_quantifier(history)) or (
+    quantifier_words = expected & {"SATISFIES", "SATISFY", "INDEXED", "ANY"}
+    if prev is not None and before is not None and before.type in _QUANTIFIER_STARTS:
+        quantifier_words |= expected & {"IN"}
+    if (quantifier_words and _in_quantifier(history)) or (
         prev_type in _QUANTIFIER_WORDS and "NAME" in expected and len(expected) <= 2
     ):
         return _error(
-            "Q117", span, f"expected {describe_expected(expected)}{after}{found}",
+            "Q117", span,
+            f"expected {describe_expected(quantifier_words or expected)}{after}{found}",
             help="quantifiers read 'every|some|no ITEM in COLLECTION satisfies CONDITION' or "
             "'at least|at most|exactly N of any ITEM in COLLECTION satisfies CONDITION'",
         )
