@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segmentql.lsp.documents import is_audience_file, read_audience_document
+from segmentql.testing.strategies import queries
 
 
 def _file_text(text: str, query_name: str) -> str:
@@ -116,3 +120,24 @@ def test_yaml_errors_become_problems() -> None:
 )
 def test_is_audience_file(name: str, expected: bool) -> None:
     assert is_audience_file(name) is expected
+
+
+STYLES = [None, "'", '"', "|", ">"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(queries(max_leaves=4), st.sampled_from(STYLES), st.integers(20, 80))
+def test_generated_queries_map_back_in_every_yaml_style(
+    query: str, style: str | None, width: int
+) -> None:
+    text = yaml.dump({"audiences": {"q": query}}, default_style=style, width=width,
+                     allow_unicode=True)
+    [embedded] = read_audience_document(text).queries
+    assert embedded.text == query
+    offsets = embedded.offsets
+    assert list(offsets) == sorted(offsets)
+    assert len(set(offsets)) == len(offsets), "every code point has its own file offset"
+    for index, char in enumerate(query):
+        found = text[embedded.to_file(index)]
+        # A character is itself in the file, or the start of its escape, or a folded break.
+        assert found == char or found in "\\'\n" or char in " \n", (index, char, found)
