@@ -141,3 +141,11 @@ def test_generated_queries_map_back_in_every_yaml_style(
         found = text[embedded.to_file(index)]
         # A character is itself in the file, or the start of its escape, or a folded break.
         assert found == char or found in "\\'\n" or char in " \n", (index, char, found)
+
+
+def test_json_surrogate_pair_escapes_are_one_character() -> None:
+    text = json.dumps({"a": 'user\'s city is "😀" and user is anonymous'})  # ASCII escapes
+    [query] = read_audience_document(text).queries
+    assert query.text == 'user\'s city is "😀" and user is anonymous'
+    assert text[query.to_file(query.text.index("😀")):].startswith("\\ud83d\\ude00")
+    assert text[query.to_file(query.text.index("and"))] == "a"

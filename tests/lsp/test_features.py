@@ -133,8 +133,8 @@ def test_format_text() -> None:
 def view(text: str, *, audience: bool = False, encoding: str = "utf-16") -> DocumentView:
     choice = SchemaChoice(SCHEMA, "test")
     document = read_audience_document(text) if audience else None
-    return DocumentView("file:///w/x", text, LineIndex(text, encoding), document,  # type: ignore[arg-type]
-                        choice)
+    lines = LineIndex(text, encoding)  # type: ignore[arg-type]
+    return DocumentView("file:///w/x", text, lines, document, choice)
 
 
 def test_diagnostic_ranges_in_utf16_after_emoji_and_accents() -> None:

@@ -229,7 +229,9 @@ def test_the_documented_example_passes(pytester: pytest.Pytester) -> None:
         shutil.copy(EXAMPLES / name, pytester.path / name)
     result = pytester.runpytest("-v")
     result.assert_outcomes(passed=7)
-    result.stdout.fnmatch_lines(["*test_pricing.audience.yaml::pro user landing on pricing PASSED*"])
+    result.stdout.fnmatch_lines(
+        ["*test_pricing.audience.yaml::pro user landing on pricing PASSED*"]
+    )
 
 
 def test_plugin_module_imports_nothing_heavy() -> None:

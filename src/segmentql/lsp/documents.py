@@ -153,10 +153,12 @@ def embed(text: str, node: yaml.ScalarNode, name: str) -> EmbeddedQuery:
     """The query of one scalar node, mapped to file offsets (exactly when the scalar's style is
     decoded here and agrees with PyYAML's value, else every offset maps to the scalar start)."""
     start, end = node.start_mark.index, node.end_mark.index
-    value = str(node.value)
+    value = _join_surrogates(str(node.value))
     decoded = _decode(text, start, end, node.style)
     if decoded is not None:
         chars, offsets = decoded
+        if any("\ud800" <= c <= "\udfff" for c in chars):
+            chars, offsets = _join_surrogate_chars(chars, offsets)
         if chars == value:
             return EmbeddedQuery(name, value, (*offsets, _end_of(offsets, end)), start, end)
         if chars.rstrip("\n") == value.rstrip("\n"):
@@ -166,6 +168,32 @@ def embed(text: str, node: yaml.ScalarNode, name: str) -> EmbeddedQuery:
                 kept.append(_end_of(kept, end))
             return EmbeddedQuery(name, value, (*kept, _end_of(kept, end)), start, end)
     return EmbeddedQuery(name, value, tuple([start] * (len(value) + 1)), start, end)
+
+
+def _join_surrogates(value: str) -> str:
+    """JSON writes an emoji as two escapes (`\\ud83d\\ude00`) and PyYAML keeps them as two
+    lone surrogates: join each pair into its character (lone ones stay)."""
+    if not any("\ud800" <= c <= "\udfff" for c in value):
+        return value
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
+def _join_surrogate_chars(chars: str, offsets: list[int]) -> tuple[str, list[int]]:
+    out: list[str] = []
+    out_offsets: list[int] = []
+    i = 0
+    while i < len(chars):
+        c = chars[i]
+        high = "\ud800" <= c <= "\udbff"
+        if high and i + 1 < len(chars) and "\udc00" <= chars[i + 1] <= "\udfff":
+            out.append(_join_surrogates(c + chars[i + 1]))
+            out_offsets.append(offsets[i])
+            i += 2
+            continue
+        out.append(c)
+        out_offsets.append(offsets[i])
+        i += 1
+    return "".join(out), out_offsets
 
 
 def _end_of(offsets: Sequence[int], end: int) -> int:
