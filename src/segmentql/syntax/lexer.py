@@ -267,7 +267,7 @@ def decode_double_quoted(token: Token, state: ParseState) -> str:
                 out.append(chr(code))
                 i += width
                 continue
-            bad_end = i + 2 + len(re.match(r"[0-9A-Fa-f]{0,4}", raw[i + 2:]).group())  # type: ignore[union-attr]
+            bad_end = i + 2 + len(_HEX_PREFIX.match(raw, i + 2).group())  # type: ignore[union-attr]
             state.error(
                 "Q104", state.span(base + i, base + bad_end),
                 "invalid unicode escape: '\\u' takes four hex digits (a surrogate pair for "
@@ -285,6 +285,9 @@ def decode_double_quoted(token: Token, state: ParseState) -> str:
         out.append(raw[i:i + 2])
         i += 2
     return "".join(out)
+
+
+_HEX_PREFIX = re.compile(r"[0-9A-Fa-f]{0,4}")
 
 
 def _unicode_escape(raw: str, i: int) -> tuple[int | None, int]:

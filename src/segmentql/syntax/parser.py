@@ -45,9 +45,10 @@ DEFAULT_MAX_DEPTH = 64
 #: `the count of ...`, `this week`, `at least 2 of any ...`, `let`, literals). Every other
 #: keyword is contextual: a name wherever the keyword cannot stand, and after `'s`, `s'`,
 #: `.` and `property` any word is an attribute name (grammar/README.md).
-RESERVED_WORDS = frozenset(
-    ["at", "every", "exactly", "false", "let", "no", "not", "null", "property", "some", "the", "this", "true"]
-)
+RESERVED_WORDS = frozenset({
+    "at", "every", "exactly", "false", "let", "no", "not", "null", "property", "some", "the",
+    "this", "true",
+})
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,10 @@ from segmentql.diagnostics import Diagnostic, Severity, Span
 from segmentql.syntax.lexer import ParseState
 
 #: Terminals that can start an operand; if the parser wanted any of these, "a value" is missing.
-VALUE_STARTS = frozenset(
-    ["NAME", "INT", "DECIMAL", "FLOAT", "DQ_STRING", "SQ_STRING", "REGEX", "LSQB", "NULL", "TRUE", "FALSE"]
-)
+VALUE_STARTS = frozenset({
+    "NAME", "INT", "DECIMAL", "FLOAT", "DQ_STRING", "SQ_STRING", "REGEX", "LSQB", "NULL", "TRUE",
+    "FALSE",
+})
 _DESCRIPTIONS = {
     "NAME": "a name",
     "INT": "a whole number",
@@ -46,11 +47,12 @@ _PUNCTUATION = {
     "STAR": "*", "SLASH": "/", "POW": "**", "PERCENT": "%", "AMP": "&", "AMPAMP": "&&",
     "PIPEPIPE": "||", "BANG": "!", "QQ": "??",
 }
-_EVENT_WORDS = frozenset(
-    ["ABANDONED", "VIEWED", "PLACED", "ORDERED", "OPENED", "SHOWN", "EXPERIENCED", "COMPLETED", "SIGNED"]
-)
-_QUANTIFIER_WORDS = frozenset(["EVERY", "SOME", "NO", "ANY", "DISTINCT", "INDEXED", "LEAST", "MOST", "EXACTLY"])
-_QUANTIFIER_STARTS = frozenset("EVERY SOME NO DISTINCT ANY".split())
+_EVENT_WORDS = frozenset({
+    "ABANDONED", "VIEWED", "PLACED", "ORDERED", "OPENED", "SHOWN", "EXPERIENCED", "COMPLETED",
+    "SIGNED",
+})
+_QUANTIFIER_STARTS = frozenset({"EVERY", "SOME", "NO", "DISTINCT", "ANY"})
+_QUANTIFIER_WORDS = _QUANTIFIER_STARTS | {"INDEXED", "LEAST", "MOST", "EXACTLY"}
 _MODIFIER_WORDS = frozenset(["ROUNDED", "SORTED", "WITHOUT", "SCALE"])
 _NAME_KEYWORDS = frozenset({"THIS"})
 _UNIT_TERMINALS = frozenset({"DAY", "DAYS", "HOUR", "HOURS", "YEAR", "YEARS"})
