@@ -246,3 +246,10 @@ def test_audience_file_with_its_own_schema(tmp_path: Path) -> None:
     column = text.splitlines()[2].index('"silver"')
     assert found.range.start == types.Position(2, column)
     assert found.range.end == types.Position(2, column + len('"silver"'))
+
+
+def test_keywords_where_an_expression_starts() -> None:
+    found = {c.label for c in features.complete("", 0, SCHEMA) if c.kind == features.KEYWORD}
+    assert {"not", "every", "let", "count of", "true"} <= found
+    after_and = features.complete('user\'s plan is "pro" and ', 25, SCHEMA)
+    assert "let" not in {c.label for c in after_and}

@@ -126,8 +126,15 @@ _TESTS: tuple[tuple[str, str], ...] = (
     (">=", ">="),
 )
 
-#: Keywords offered where an expression may start.
-_START_KEYWORDS = ("not", "every", "some", "no", "let", "count of", "this week", "true", "false")
+#: Keywords offered where an expression may start, with the terminals that allow each.
+_START_KEYWORDS: tuple[tuple[str, frozenset[str]], ...] = tuple(
+    (word, frozenset(terminals.split()))
+    for word, terminals in (
+        ("not", "NOT"), ("every", "EVERY"), ("some", "SOME"), ("no", "NO"), ("let", "LET"),
+        ("count of", "COUNT MACRO_OF"), ("this week", "THIS"), ("true", "TRUE"),
+        ("false", "FALSE"),
+    )
+)
 
 
 def complete(text: str, offset: int, schema: Schema) -> list[Completion]:
@@ -154,11 +161,10 @@ def complete(text: str, offset: int, schema: Schema) -> list[Completion]:
         out.extend(_enum_values(subject, schema))
     if "NAME" in expected:
         out.extend(_variables(schema))
-    if "NOT" in expected or "LET" in expected:
-        out.extend(
-            Completion(k, KEYWORD, rank=3) for k in _START_KEYWORDS
-            if k.split()[0].upper() in expected or k in ("true", "false", "this week")
-        )
+    out.extend(
+        Completion(word, KEYWORD, rank=3) for word, terminals in _START_KEYWORDS
+        if terminals & expected
+    )
     return _unique(out)
 
 
