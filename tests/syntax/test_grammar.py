@@ -65,6 +65,11 @@ def test_expected_tokens(prefix: str, included: set[str], excluded: set[str]) ->
     assert not (excluded & found)
 
 
+def test_expected_tokens_after_a_criteria_comma() -> None:
+    # `,` here can only join criteria; the look-ahead has no text yet to see a criterion
+    assert expected_tokens("user has viewed a page with url 'a',") == {"NAME", "LPAR", "PROPERTY"}
+
+
 def test_expected_tokens_of_a_bad_prefix_is_empty() -> None:
     assert expected_tokens("x ) (") == frozenset()
 

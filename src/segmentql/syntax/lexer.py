@@ -81,7 +81,8 @@ def current_state() -> ParseState:
 # The contextual lexer
 # --------------------------------------------------------------------------------------
 
-_CRITERIA_JOINS = {
+#: The tokens that may join event criteria, and the terminal each becomes when it does.
+CRITERIA_JOINS = {
     "AND": "CRIT_AND",
     "AMPAMP": "CRIT_AND",
     "OR": "CRIT_OR",
@@ -98,7 +99,7 @@ class QueryLexer(ContextualLexer):
     def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
         state = CURRENT.get(None)
         for token in super().lex(lexer_state, parser_state):
-            join = _CRITERIA_JOINS.get(token.type)
+            join = CRITERIA_JOINS.get(token.type)
             if (
                 join is not None
                 and parser_accepts(parser_state, join)

@@ -219,28 +219,59 @@ def expected_tokens(prefix: str) -> frozenset[str]:
     to the LALR parser; the result is every terminal the parser would shift next, after any
     reductions, e.g. `{"IS", "POSS", "DOT", ...}` after `user`. Keywords are named by their
     upper-cased word (`IS`, `EQUAL`); `NAME`, `INT`, `DQ_STRING`, ... are token classes;
+    `MACRO_OF`, `NUMBER_OF`, `OR_ELSE` are the two-word `count of`..., `number of`, `or else`;
     `CRIT_AND`/`CRIT_OR`/`CRIT_COMMA` are `and`/`or`/`,` joining another event criterion;
-    `$END` means the query may end here. A prefix that does not lex or parse gives the empty
-    set.
+    `$END` means the query may end here. `terminal_text(name)` gives the words to insert.
+    When the prefix ends in `and`/`or`/`,` inside event criteria, both readings count: what
+    may start another criterion and what may follow the expression-level `and`. A prefix
+    that does not lex or parse gives the empty set.
     """
-    from segmentql.syntax.lexer import parser_accepts
+    from segmentql.syntax.lexer import CRITERIA_JOINS
 
     state = ParseState(prefix)
     reset = CURRENT.set(state)
+    found: set[str] = set()
     try:
-        interactive = _parser().parse_interactive(prefix)
-        interactive.exhaust_lexer()
-        parser_state = interactive.parser_state
-        candidates = parser_state.parse_conf.states[parser_state.position]
-        return frozenset(
-            name for name in candidates
-            if name.isupper() or name == "$END"
-            if parser_accepts(parser_state, name)
-        )
-    except LarkError:
-        return frozenset()
+        try:
+            interactive = _parser().parse_interactive(prefix)
+            interactive.exhaust_lexer()
+            found = _accepted(interactive.parser_state)
+        except LarkError:
+            pass  # `, ` may only make sense as a criteria join: tried below
+        last = state.tokens[-1] if state.tokens else None
+        if last is not None and last.type in CRITERIA_JOINS:
+            try:
+                found |= _accepted_after_criteria_join(prefix, last)
+            except LarkError:
+                pass
+        return frozenset(found)
     finally:
         CURRENT.reset(reset)
+
+
+def _accepted(parser_state: Any) -> set[str]:
+    from segmentql.syntax.lexer import parser_accepts
+
+    candidates = parser_state.parse_conf.states[parser_state.position]
+    return {
+        name for name in candidates
+        if name.isupper() and parser_accepts(parser_state, name)
+    }
+
+
+def _accepted_after_criteria_join(prefix: str, last: Any) -> set[str]:
+    """What may follow `last` (`and`, `or`, `,`) read as a criteria join, if it can be one."""
+    from lark import Token
+
+    from segmentql.syntax.lexer import CRITERIA_JOINS, parser_accepts
+
+    interactive = _parser().parse_interactive(prefix[:last.start_pos])
+    interactive.exhaust_lexer()
+    join = CRITERIA_JOINS[last.type]
+    if not parser_accepts(interactive.parser_state, join):
+        return set()
+    interactive.feed_token(Token.new_borrow_pos(join, last.value, last))
+    return _accepted(interactive.parser_state)
 
 
 _MULTI_WORD_TERMINALS: dict[str, tuple[str, ...]] = {
