@@ -23,7 +23,9 @@ from segmentql.syntax import ast
 from segmentql.syntax.formatter import CONTEXT_VARIABLES, RESERVED_WORDS
 
 __all__ = [
+    "accessors_of",
     "binaries_of",
+    "collections_of",
     "comparisons_of",
     "conditionals_of",
     "criteria",
@@ -31,12 +33,17 @@ __all__ = [
     "event_tests",
     "expressions",
     "identifiers",
+    "leaves",
     "lets_of",
     "literals",
+    "macros_of",
     "modifiers_of",
+    "nested_expressions",
     "quantifiers_of",
     "scalar_literals",
     "tests_of",
+    "unaries_of",
+    "variables",
 ]
 
 Strategy = st.SearchStrategy
