@@ -260,12 +260,7 @@ class Checker:
         assert isinstance(node, ast.MapLiteral)
         value: SchemaType = NULL
         for i, entry in enumerate(node.entries):
-            key = self.expr(entry.key)
-            if table.category(key) not in (None, table.Cat.STRING, table.Cat.NUMBER):
-                self.report(
-                    "Q204", f"a map key must be a string, not {_describe(key)}",
-                    entry.key.span,
-                )
+            self.expr(entry.key)  # keys become text at run time, whatever their type
             t = self.expr(entry.value)
             self.facts.types[id(entry)] = t
             value = t if i == 0 else table.join(value, t)

@@ -21,6 +21,7 @@ from segmentql.schema.types import (
     DECIMAL,
     DURATION,
     INTEGER,
+    NULL,
     NUMBER,
     STRING,
     TIME,
@@ -370,6 +371,10 @@ def _lookup(
     rows = info.accepts(category(left), None if right is None else category(right))
     if not rows:
         return None
+    if info.group == "arithmetic" or key == "at":
+        # Arithmetic with null gives null (spec §4).
+        if left.kind is TypeKind.NULL or (right is not None and right.kind is TypeKind.NULL):
+            return NULL
     results = {result_type(row, left, right) for row in rows}
     if len(results) == 1:
         return results.pop()
@@ -391,6 +396,7 @@ def render_markdown() -> str:
         "map or an object. `*` matches every type. An operand of type `null` or `any` (an",
         "attribute whose type the schema does not know) matches every row, so it is never",
         "reported: at run time null propagates and a wrong type becomes an error value.",
+        "Arithmetic (and `at`) with a `null` operand gives `null`.",
         "A row that is not in the table is reported as Q204 (operators) or Q205 (tests).",
         "",
         "Result rules: `numeric` is integer when both operands are integers, number (float) when",
