@@ -371,10 +371,9 @@ def _lookup(
     rows = info.accepts(category(left), None if right is None else category(right))
     if not rows:
         return None
-    if info.group == "arithmetic" or key == "at":
-        # Arithmetic with null gives null (spec §4).
-        if left.kind is TypeKind.NULL or (right is not None and right.kind is TypeKind.NULL):
-            return NULL
+    has_null = left.kind is TypeKind.NULL or (right is not None and right.kind is TypeKind.NULL)
+    if has_null and (info.group == "arithmetic" or key == "at"):
+        return NULL  # arithmetic with null gives null (spec §4)
     results = {result_type(row, left, right) for row in rows}
     if len(results) == 1:
         return results.pop()
