@@ -11,6 +11,7 @@ transformer in `syntax.transform`, so nothing here recurses over the tree.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -232,18 +233,14 @@ def expected_tokens(prefix: str) -> frozenset[str]:
     reset = CURRENT.set(state)
     found: set[str] = set()
     try:
-        try:
+        with contextlib.suppress(LarkError):  # `x,` may only read as a criteria join
             interactive = _parser().parse_interactive(prefix)
             interactive.exhaust_lexer()
             found = _accepted(interactive.parser_state)
-        except LarkError:
-            pass  # `, ` may only make sense as a criteria join: tried below
         last = state.tokens[-1] if state.tokens else None
         if last is not None and last.type in CRITERIA_JOINS:
-            try:
+            with contextlib.suppress(LarkError):
                 found |= _accepted_after_criteria_join(prefix, last)
-            except LarkError:
-                pass
         return frozenset(found)
     finally:
         CURRENT.reset(reset)
