@@ -149,3 +149,39 @@ def test_json_surrogate_pair_escapes_are_one_character() -> None:
     assert query.text == 'user\'s city is "😀" and user is anonymous'
     assert text[query.to_file(query.text.index("😀")):].startswith("\\ud83d\\ude00")
     assert text[query.to_file(query.text.index("and"))] == "a"
+
+
+def test_formatting_audience_files_in_place() -> None:
+    from segmentql.lsp.documents import format_audience_document
+    from segmentql.lsp.features import format_text
+
+    text = (
+        "# comment kept\n"
+        "audiences:\n"
+        "  plain: user.plan   IS  \"pro\"\n"
+        "  single: 'user.plan is \"x\"  &&  user.score>1'\n"
+        '  double: "user.city is \\"Zoë 😀\\""\n'
+        "  literal: |\n"
+        "    user.plan is \"pro\"\n"
+        "      &&  user.score>3\n"
+        "  folded: >-\n"
+        "    user.score  is 1\n"
+        "  broken: user is\n"
+        "  colon: 'user.tags contains [\"a\": 1]'\n"
+    )
+    formatted = format_audience_document(text, format_text)
+    assert formatted == (
+        "# comment kept\n"
+        "audiences:\n"
+        "  plain: user's plan is \"pro\"\n"
+        "  single: 'user''s plan is \"x\" and user''s score > 1'\n"
+        '  double: "user\'s city is \\"Zoë 😀\\""\n'
+        "  literal: |\n"
+        "    user's plan is \"pro\" and user's score > 3\n"
+        "  folded: |-\n"
+        "    user's score is 1\n"
+        "  broken: user is\n"
+        "  colon: 'user''s tags contains [\"a\": 1]'\n"
+    )
+    assert format_audience_document(formatted, format_text) == formatted
+    assert format_audience_document("a: [unclosed\n", format_text) == "a: [unclosed\n"

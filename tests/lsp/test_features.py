@@ -176,7 +176,9 @@ def test_formatting_edits() -> None:
     assert edit.range.end == types.Position(1, 0)
     assert formatting_edits(view('user\'s plan is "pro"')) == []
     assert formatting_edits(view("user's plan is")) is None
-    assert formatting_edits(view("a: x\n", audience=True)) is None
+    assert formatting_edits(view("a: user is anonymous\n", audience=True)) == []
+    [audience] = formatting_edits(view("a: user.plan  IS 'x'\n", audience=True)) or []
+    assert audience.new_text == "a: user's plan is \"x\"\n"
 
 
 # ------------------------------------------------------------------------------ workspace schema

@@ -20,7 +20,7 @@ through it to the exact place in the file.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,8 @@ class EmbeddedQuery:
     #: File offsets of the whole scalar (quotes and block header included).
     start: int
     end: int
+    #: The YAML scalar style: None (plain), `'`, `"`, `|` or `>`.
+    style: str | None = None
 
     def to_file(self, offset: int) -> int:
         """The file offset of a query offset (clamped to the query)."""
@@ -160,14 +162,18 @@ def embed(text: str, node: yaml.ScalarNode, name: str) -> EmbeddedQuery:
         if any("\ud800" <= c <= "\udfff" for c in chars):
             chars, offsets = _join_surrogate_chars(chars, offsets)
         if chars == value:
-            return EmbeddedQuery(name, value, (*offsets, _end_of(offsets, end)), start, end)
+            return EmbeddedQuery(
+                name, value, (*offsets, _end_of(offsets, end)), start, end, node.style
+            )
         if chars.rstrip("\n") == value.rstrip("\n"):
             # Block chomping only changes trailing breaks: map them to the last line's end.
             kept = list(offsets[: len(value)])
             while len(kept) < len(value):
                 kept.append(_end_of(kept, end))
-            return EmbeddedQuery(name, value, (*kept, _end_of(kept, end)), start, end)
-    return EmbeddedQuery(name, value, tuple([start] * (len(value) + 1)), start, end)
+            return EmbeddedQuery(
+                name, value, (*kept, _end_of(kept, end)), start, end, node.style
+            )
+    return EmbeddedQuery(name, value, tuple([start] * (len(value) + 1)), start, end, node.style)
 
 
 def _join_surrogates(value: str) -> str:
@@ -342,3 +348,54 @@ def _block(text: str, start: int, end: int, *, folded: bool) -> tuple[str, list[
             offsets.append(i)
         previous = kind
     return "".join(chars), offsets
+
+
+# ------------------------------------------------------------------------------------------
+# Formatting queries in place
+# ------------------------------------------------------------------------------------------
+
+
+def format_audience_document(text: str, format_query: Callable[[str], str | None]) -> str:
+    """`text` with every query that formats differently rewritten in place, in a scalar of
+    the same style where that keeps the value (else a double-quoted one). A rewrite is kept
+    only if reading the file back gives exactly the formatted query."""
+    document = read_audience_document(text)
+    if document.problems:
+        return text
+    edits: list[tuple[int, int, str]] = []
+    for query in document.queries:
+        formatted = format_query(query.text)
+        if formatted is None or formatted == query.text.rstrip("\n"):
+            continue
+        for candidate in _scalars(text, query, formatted):
+            rewritten = text[: query.start] + candidate + text[query.end :]
+            again = read_audience_document(rewritten)
+            found = [q for q in again.queries if q.start == query.start and q.name == query.name]
+            if found and found[0].text.rstrip("\n") == formatted:
+                edits.append((query.start, query.end, candidate))
+                break
+    for start, end, candidate in sorted(edits, reverse=True):
+        text = text[:start] + candidate + text[end:]
+    return text
+
+
+def _scalars(text: str, query: EmbeddedQuery, formatted: str) -> Iterator[str]:
+    """Spellings of `formatted` as a YAML scalar at `query`'s place, preferred first."""
+    import json
+
+    if query.style in ("|", ">"):
+        header_end = text.find("\n", query.start)
+        body = text[header_end + 1 : query.end] if header_end >= 0 else ""
+        first = next((line for line in body.split("\n") if line.strip()), "")
+        indent = first[: len(first) - len(first.lstrip(" "))]
+        header = text[query.start : header_end] if query.style == "|" else "|-"
+        lines = "\n".join(indent + line if line else line for line in formatted.split("\n"))
+        trailing = text[query.start : query.end][len(text[query.start : header_end]) :]
+        ending = "\n" if trailing.endswith("\n") else ""
+        yield f"{header}\n{lines}{ending}"
+    elif "\n" not in formatted:
+        if query.style is None:
+            yield formatted
+        elif query.style == "'":
+            yield "'" + formatted.replace("'", "''") + "'"
+    yield json.dumps(formatted, ensure_ascii=False)

@@ -24,6 +24,7 @@ from segmentql.lsp import features
 from segmentql.lsp.documents import (
     AudienceDocument,
     EmbeddedQuery,
+    format_audience_document,
     is_audience_file,
     read_audience_document,
 )
@@ -198,9 +199,13 @@ def hover_result(view: DocumentView, position: types.Position) -> types.Hover | 
 
 
 def formatting_edits(view: DocumentView) -> list[types.TextEdit] | None:
-    """One edit replacing the whole query document; audience files are left alone."""
+    """One edit replacing the whole document: the canonical query, or for an audience file
+    every query rewritten in place (None when nothing can be formatted)."""
     if view.audience is not None:
-        return None
+        rewritten = format_audience_document(view.source, features.format_text)
+        if rewritten == view.source:
+            return []
+        return [types.TextEdit(range=view.range(0, len(view.source)), new_text=rewritten)]
     formatted = features.format_text(view.source)
     if formatted is None:
         return None
