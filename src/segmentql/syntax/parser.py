@@ -139,10 +139,15 @@ def parse_with_diagnostics(text: str, *, max_length: int = DEFAULT_MAX_LENGTH,
     except UnexpectedInput as error:
         token = getattr(error, "token", None)
         if not (_ends_in_comment(state) and token is not None and token.type == "$END"):
-            # an unterminated comment already explains why the query ends early
-            state.diagnostics.extend(diagnose(error, state))
+            # (an unterminated comment already explains why the query ends early)
+            state.diagnostics.extend(_diagnose(error, state))
     except LarkError as error:  # pragma: no cover - lark raises UnexpectedInput for input
         state.error("Q101", state.span(0, len(text)), f"this query does not parse: {error}")
+    except Exception as error:  # pragma: no cover - a parser bug must not crash a request
+        state.error(
+            "Q101", state.span(0, len(text)),
+            f"internal parser error ({type(error).__name__}); please report this query",
+        )
     finally:
         CURRENT.reset(reset)
     for span in state.big_integers.values():
@@ -163,6 +168,18 @@ def parse_with_diagnostics(text: str, *, max_length: int = DEFAULT_MAX_LENGTH,
             state.diagnostics.append(deep)
             node = None
     return ParseResult(node, sort_diagnostics(state.diagnostics))
+
+
+def _diagnose(error: UnexpectedInput, state: ParseState) -> list[Diagnostic]:
+    try:
+        return diagnose(error, state)
+    except Exception as bug:  # pragma: no cover - the message mapping must not crash either
+        where = getattr(error, "pos_in_stream", None) or 0
+        return [Diagnostic(
+            "Q101", Severity.ERROR,
+            f"internal error while describing a syntax error ({type(bug).__name__})",
+            state.span(where, where),
+        )]
 
 
 def _ends_in_comment(state: ParseState) -> bool:
