@@ -288,6 +288,14 @@ EVENTS: list[tuple[A.Expr, str]] = [
             crit("referrer", A.CriterionOp.IN, A.ListLiteral((s("b"),)))))))),
      'user has viewed a page with url like "x" and (title starting with "a" or '
      'referrer in ["b"])'),
+    (ev(A.EventKind.PAGE_OPENED, criteria=A.CriteriaGroup(A.CriteriaJoin.OR, (
+        A.CriteriaGroup(A.CriteriaJoin.AND, (URL_LIKE, crit("title", A.CriterionOp.EQUAL, s("b")))),
+        crit("referrer", A.CriterionOp.EQUAL, s("c"))))),
+     'user has viewed a page with url like "x" and title "b" or referrer "c"'),
+    (ev(A.EventKind.PAGE_OPENED, criteria=A.CriteriaGroup(A.CriteriaJoin.AND, (
+        A.CriteriaGroup(A.CriteriaJoin.AND, (URL_LIKE, crit("title", A.CriterionOp.EQUAL, s("b")))),
+        crit("referrer", A.CriterionOp.EQUAL, s("c"))))),
+     'user has viewed a page with (url like "x" and title "b") and referrer "c"'),
     (ev(A.EventKind.ORDER_PLACED, criteria=A.CriteriaGroup(A.CriteriaJoin.AND, (
         crit("total", A.CriterionOp.EQUAL, i(1)),
         crit("cart.costs.packaging", A.CriterionOp.LESS, i(3))))),

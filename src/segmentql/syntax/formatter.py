@@ -578,7 +578,16 @@ class _Printer:
             if node.op is ast.CriterionOp.EQUAL and ast.is_literal(node.value):
                 return f"{path} {value}"
             return f"{path} {node.op.value} {value}"
-        items = [self._criteria(i, nested=True) for i in node.items]
+        items = [
+            # `and` binds tighter than `or`; any other nesting needs its parentheses (a
+            # group holding a group with its own join is not the same as one flat group).
+            self._criteria(
+                i, nested=not (node.join is ast.CriteriaJoin.OR
+                               and isinstance(i, ast.CriteriaGroup)
+                               and i.join is ast.CriteriaJoin.AND),
+            )
+            for i in node.items
+        ]
         text = f" {node.join.value} ".join(items)
         return f"({text})" if nested else text
 
