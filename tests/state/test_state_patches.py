@@ -308,3 +308,15 @@ def test_event_json_errors_are_clear() -> None:
         store.apply('{"type": ')
     with pytest.raises(InvalidEventError, match=r"event 1: .*Extra inputs"):
         store.apply([track("x", anon="a"), {"type": "track", "event": "y", "usr": 1}])
+
+
+def test_snapshot_events_are_copies() -> None:
+    store, _ = make_store()
+    store.apply([track("pageOpened", anon="a", url="/x"),
+                 track("eventOccurred", anon="a", name="n", details={"k": [1]})])
+    first = store.snapshot(anonymous_id="a")["events"]
+    first[0]["properties"]["url"] = "mutated"
+    first[1]["properties"]["details"]["k"].append(2)
+    again = store.snapshot(anonymous_id="a")["events"]
+    assert again[0]["properties"] == {"url": "/x"}
+    assert again[1]["properties"] == {"name": "n", "details": {"k": [1]}}

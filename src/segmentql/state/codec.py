@@ -9,7 +9,7 @@ from typing import Any
 from pyrsistent import PMap, pmap, pvector
 
 from segmentql.state.model import Profile, Session, TrackedEvent
-from segmentql.state.values import freeze, thaw
+from segmentql.state.values import freeze, is_flat, thaw
 
 
 def encode_profile(profile: Profile) -> str:
@@ -53,7 +53,9 @@ def encode_event(event: TrackedEvent) -> str:
 
 def decode_event(seq: int, text: str) -> TrackedEvent:
     kind, stamp, session_id, properties = json.loads(text)
-    return TrackedEvent(seq, kind, stamp, session_id, freeze(properties), properties)
+    return TrackedEvent(
+        seq, kind, stamp, session_id, freeze(properties), properties, is_flat(properties)
+    )
 
 
 def decode_profile(text: str, events: list[TrackedEvent] | None = None) -> Profile:

@@ -53,7 +53,7 @@ from segmentql.state.operations import (
     parse_path,
 )
 from segmentql.state.policy import StatePolicy
-from segmentql.state.values import copy_json, find_key, freeze, json_problem, thaw
+from segmentql.state.values import copy_json, find_key, freeze, is_flat, json_problem, thaw
 
 Clock = Callable[[], datetime]
 
@@ -347,7 +347,8 @@ class _Work:
         session_id = session.id if session is not None else None
         plain = copy_json(properties)
         tracked = TrackedEvent(
-            self.counter, event_type, at.isoformat(), session_id, freeze(plain), plain
+            self.counter, event_type, at.isoformat(), session_id, freeze(plain), plain,
+            is_flat(plain),
         )
         events: PVector[Any] = profile.events.append(tracked)
         limit = self.policy.max_events_per_profile

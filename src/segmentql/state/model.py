@@ -62,6 +62,8 @@ class TrackedEvent:
     #: The same properties as plain JSON, kept so snapshots copy dicts instead of thawing
     #: (never handed out: snapshots get a copy).
     plain: Any = field(default=None, compare=False, repr=False)
+    #: True when no property holds a map or list, so a shallow copy is a full copy.
+    flat: bool = field(default=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from pyrsistent import PMap
 
-from segmentql.state.model import Profile, Session
+from segmentql.state.model import Profile, Session, TrackedEvent
 from segmentql.state.policy import StatePolicy
 from segmentql.state.values import copy_json, thaw
 
@@ -155,12 +155,19 @@ def events_variable(profile: Profile | None, limit: int) -> list[dict[str, Any]]
             "type": event.type,
             "timestamp": event.timestamp,
             "sessionId": event.session_id,
-            "properties": copy_json(event.plain)
-            if event.plain is not None
-            else thaw(event.properties),
+            "properties": _properties(event),
         }
         for event in events
     ]
+
+
+def _properties(event: TrackedEvent) -> dict[str, Any]:
+    plain = event.plain
+    if plain is None:
+        return thaw(event.properties)  # type: ignore[no-any-return]
+    if event.flat:
+        return dict(plain)
+    return copy_json(plain)  # type: ignore[no-any-return]
 
 
 def account_variable(profile: Profile | None, groups: PMap[str, Any]) -> dict[str, Any]:

@@ -122,6 +122,11 @@ def copy_json(value: JsonValue) -> JsonValue:
     return value
 
 
+def is_flat(mapping: dict[str, Any]) -> bool:
+    """No value of `mapping` is a dict or a list."""
+    return not any(type(value) in (dict, list) for value in mapping.values())
+
+
 def find_key(mapping: Mapping[str, Any], name: str) -> str | None:
     """The key of `mapping` that `name` names: exact first, else case-insensitively."""
     if name in mapping:
