@@ -239,3 +239,16 @@ def test_two_stores_on_one_file_see_each_others_writes(tmp_path: Path) -> None:
     second.close()
     with ProfileStore.open(path) as again:
         assert again.snapshot(anonymous_id="a")["user"]["custom"]["n"] == 3
+
+
+def test_a_truncated_file_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "cut.db"
+    with ProfileStore.open(path) as store:
+        for n in range(200):
+            store.apply(identify(f"user-{n}", f"device-{n}", note="x" * 500))
+        store.apply({"type": "delete_user", "user_id": "user-0"})  # checkpoints the WAL
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptStoreError, match=r"cut\.db"):
+        ProfileStore.open(path)
+    assert len(path.read_bytes()) == len(data) // 2
