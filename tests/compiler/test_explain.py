@@ -49,3 +49,36 @@ def test_json_form() -> None:
     assert data["value"] is True and data["matched"] is True
     assert data["clauses"][0]["span"]["start"] == 0
     assert any(r["text"] == "user's age" and r["value"] == 30 for r in data["reads"])
+
+
+def test_explain_runs_on_every_corpus_case() -> None:
+    import sys
+    from pathlib import Path
+
+    from segmentql.errors import EvaluationError, QueryError
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
+    from conformance_corpus import load_all, parse_datetime
+
+    explained = 0
+    for case in load_all():
+        data = case.data
+        try:
+            query = compile_query(data["query"])
+        except QueryError:
+            continue
+        now = data.get("now")
+        kwargs = {"now": parse_datetime(str(now)) if now is not None else None,
+                  "time_zone": data.get("time_zone", "UTC")}
+        variables = data.get("variables") or {}
+        explanation = query.explain(variables, **kwargs)
+        json.dumps(explanation.to_json())
+        assert explanation.render()
+        try:
+            expected = query.evaluate(variables, **kwargs)
+        except EvaluationError as exc:
+            assert explanation.error is not None and explanation.error.code == exc.code
+        else:
+            assert explanation.value == expected or explanation.value is expected
+        explained += 1
+    assert explained > 1000
