@@ -221,6 +221,20 @@ def compile_time_us(text: str, repeats: int) -> tuple[float, float]:
     return statistics.median(total), statistics.median(codegen)
 
 
+def reference_compile_us(repeats: int = 50) -> float:
+    """CPython's own `compile()` of a plain 1 KB function: the machine's yardstick for
+    compile times (code generation ends in one such call)."""
+    source = "def f(p):\n" + "".join(
+        f"    x{i} = p.get('a{i}') if p is not None else None\n" for i in range(20)
+    ) + "    return x1\n"
+    samples = []
+    for _ in range(repeats):
+        t0 = perf()
+        compile(source, "<reference>", "exec")
+        samples.append((perf() - t0) / 1000)
+    return statistics.median(samples)
+
+
 def audience_texts(count: int) -> dict[str, str]:
     """`count` distinct audiences built from a few shapes over the profiles' attributes."""
     shapes = [
@@ -306,6 +320,7 @@ def run(full: bool) -> dict[str, Any]:
         "rules": rows,
         "audiences": audiences,
         "peers": peers(),
+        "reference_compile_us": reference_compile_us(),
     }
 
 
@@ -331,6 +346,9 @@ def markdown(result: dict[str, Any]) -> str:
         f"one `AudienceSet.evaluate` against one profile takes {a['us_per_set']:.0f} µs "
         f"({a['ns_per_audience']:.0f} ns per audience, {a['sets_per_second']:,.0f} profiles/s); "
         f"calling the 1,000 queries one by one takes {a['one_by_one_us']:.0f} µs.",
+        "",
+        f"Yardstick: CPython `compile()` of a plain 1 KB function takes "
+        f"{result['reference_compile_us']:.0f} µs on this machine in this run.",
         "",
         "Peers importable in this environment: "
         + (", ".join(result["peers"]) if result["peers"] else "none (optional; see "
