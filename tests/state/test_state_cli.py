@@ -108,3 +108,18 @@ def test_snapshot_options_and_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     request.write_text(json.dumps({"user": {}}))
     assert main(["snapshot", "--store", str(store), "--user-id", "u",
                  "--request", str(request)]) == 2
+
+
+def test_a_policy_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    events = tmp_path / "events.jsonl"
+    write_events(events, [pageview("d", 1), pageview("d", 7)])  # six minutes apart
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("session_timeout: PT5M\nmax_merges: 3\n")
+    store = tmp_path / "s.db"
+    assert main(["apply", str(events), "--store", str(store), "--policy", str(policy)]) == 0
+    snap = snapshot(store, capsys, "--anonymous-id", "d")
+    assert snap["user"]["stats"]["sessions"] == 2  # type: ignore[index]
+    policy.write_text("session_timeout: soon\n")
+    capsys.readouterr()
+    assert main(["apply", str(events), "--store", str(store), "--policy", str(policy)]) == 2
+    assert "session_timeout" in capsys.readouterr().err

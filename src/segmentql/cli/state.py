@@ -35,6 +35,7 @@ def register(subparsers: Any) -> None:
         "terminal"
     )
     apply.add_argument("--quiet", action="store_true", help="print no summary")
+    add_policy_argument(apply)
     apply.set_defaults(handler=run_apply)
 
     snapshot = subparsers.add_parser(
@@ -53,7 +54,38 @@ def register(subparsers: Any) -> None:
     snapshot.add_argument(
         "--now", help="ISO-8601 instant; a session idle past the timeout shows as a new one"
     )
+    add_policy_argument(snapshot)
     snapshot.set_defaults(handler=run_snapshot)
+
+
+def add_policy_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policy", help="a JSON or YAML file of StatePolicy settings (session_timeout, "
+        "max_merges, ...); defaults otherwise"
+    )
+
+
+def load_policy(path: str | None) -> Any:
+    """The `StatePolicy` in `path` (JSON or YAML), or the defaults."""
+    from pydantic import ValidationError
+
+    from segmentql.state import StatePolicy
+    from segmentql.state.events import describe_validation_error
+
+    if path is None:
+        return StatePolicy()
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CommandError(f"cannot read policy file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise CommandError(f"policy file {path} is not valid JSON or YAML: {exc}") from None
+    try:
+        return StatePolicy.model_validate(data or {})
+    except ValidationError as exc:
+        raise CommandError(f"policy file {path}: {describe_validation_error(exc)}") from None
 
 
 # --- apply -------------------------------------------------------------------------------------
@@ -108,10 +140,14 @@ def run_apply(args: argparse.Namespace) -> int:
             raise CommandError(f"cannot read events file {args.events}: {exc.strerror}") from None
         size = Path(args.events).stat().st_size
     try:
-        store = ProfileStore.open(args.store)
+        policy = load_policy(args.policy)
+        store = ProfileStore.open(args.store, policy=policy)
     except StateError as exc:
         source.close()
         raise CommandError(str(exc)) from None
+    except CommandError:
+        source.close()
+        raise
     show = size > 0 and (args.progress or sys.stderr.isatty())
     progress = Progress(size, sys.stderr) if show else None
     totals = {"applied": 0, "dropped": 0, "notices": 0}
@@ -211,6 +247,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
                 f"request file {args.request}: a JSON object with only the keys "
                 f"{', '.join(sorted(allowed))}"
             )
+    policy = load_policy(args.policy)
     now = None
     if args.now:
         try:
@@ -223,13 +260,13 @@ def run_snapshot(args: argparse.Namespace) -> int:
         # Like an unknown id: an empty profile, never created on disk; exit 1 says "nothing".
         print(f"segmentql snapshot: no store at {args.store}; this is an empty profile",
               file=sys.stderr)
-        empty = ProfileStore().snapshot(
+        empty = ProfileStore(policy=policy).snapshot(
             anonymous_id=args.anonymous_id, user_id=args.user_id, now=now, **request
         )
         print_json(empty.to_json())
         return EXIT_FINDINGS
     try:
-        with ProfileStore.open(args.store) as store:
+        with ProfileStore.open(args.store, policy=policy) as store:
             snapshot = store.snapshot(
                 anonymous_id=args.anonymous_id, user_id=args.user_id, now=now, **request
             )
