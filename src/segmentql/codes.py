@@ -84,6 +84,7 @@ _ALL: tuple[CodeInfo, ...] = (
     _e("Q221", "not a collection"),
     _i("Q222", "comparison with null is always false; use 'is null' or 'is defined'"),
     _e("Q223", "condition is not boolean"),
+    _e("Q224", "fractional amount of a calendar duration unit"),
     # --- Q3xx: run time (error values) -----------------------------------------------------
     _e("Q300", "evaluation error"),
     _e("Q301", "type mismatch"),

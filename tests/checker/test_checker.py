@@ -494,3 +494,9 @@ def test_reads_of_event_expressions_and_host_calls() -> None:
     call = next(n for n in analysis.nodes() if isinstance(n, ast.Call))
     assert analysis.function_of(call) is schema.functions["discount"]
     assert analysis.reads == frozenset({("user", "firstName")})
+
+
+def test_fractional_calendar_durations() -> None:
+    assert codes("now + 1.5 months > now") == ["Q224"]
+    assert codes("now + 2.5 weekdays > now") == ["Q224"]
+    assert check("now + 1.5 years > now and now + 1.5 days > now") == []  # 18 months; 36 hours

@@ -235,6 +235,20 @@ class Checker:
         return STRING
 
     def _DurationLiteral(self, node: ast.Node) -> SchemaType:
+        assert isinstance(node, ast.DurationLiteral)
+        amount, unit = node.amount, node.unit
+        # Calendar units count whole months and whole working/weekend days (1.5 years is 18
+        # months, fine; 1.5 months is not a calendar duration).
+        scale = {ast.DurationUnit.YEAR: 12, ast.DurationUnit.MONTH: 1,
+                 ast.DurationUnit.WEEKDAY: 1, ast.DurationUnit.WEEKEND_DAY: 1}.get(unit)
+        if scale is not None and amount * scale != int(amount * scale):
+            calendar = unit in (ast.DurationUnit.YEAR, ast.DurationUnit.MONTH)
+            counted = "months" if calendar else f"{unit.value}s"
+            finer = "days" if calendar else "hours"
+            self.report(
+                "Q224", f"{amount} {unit.value}s is not a whole number of {counted}",
+                node.span, help=f"use a whole number, or a finer unit such as {finer}",
+            )
         return DURATION
 
     def _RegexLiteral(self, node: ast.Node) -> SchemaType:
