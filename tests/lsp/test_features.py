@@ -255,3 +255,20 @@ def test_keywords_where_an_expression_starts() -> None:
     assert {"not", "every", "let", "count of", "true"} <= found
     after_and = features.complete('user\'s plan is "pro" and ', 25, SCHEMA)
     assert "let" not in {c.label for c in after_and}
+
+
+def test_event_phrases_tails_properties_and_criterion_operators() -> None:
+    after_has = labels("user has ")
+    assert {"viewed a page", "placed an order", "signed in", "not"} <= set(after_has)
+    assert "user" not in after_has
+    tails = labels("user has viewed a page ")
+    assert {"with", "in the last 7 days", "this session", "at least 2 times"} <= set(tails)
+    assert labels("user has viewed a page with ") == ["url", "title", "referrer"]
+    assert {"total", "currency", "status"} <= set(labels("user has placed an order with "))
+    joined = labels("user has placed an order with total greater than 10 and ")
+    assert {"total", "user"} <= set(joined)  # another criterion, or another clause
+    on_number = labels("user has placed an order with total ")
+    assert {"greater than", "less than"} <= set(on_number)
+    assert "starting with" not in on_number
+    assert {"like", "starting with"} <= set(labels("user has viewed a page with url "))
+    assert "containing all of" in labels("user has viewed a post with tags ")

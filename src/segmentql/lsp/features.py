@@ -159,13 +159,118 @@ def complete(text: str, offset: int, schema: Schema) -> list[Completion]:
         subject = before[: _IS_BEFORE.search(before).start()]  # type: ignore[union-attr]
         out.extend(_tests_after(subject, schema, strip_is=True))
         out.extend(_enum_values(subject, schema))
-    if "NAME" in expected:
+    out.extend(_event_parts(before, expected))
+    right_after_with = re.search(r"\bwith\s*\Z", before, re.IGNORECASE) is not None
+    if "NAME" in expected and not (right_after_with and _in_criteria(before, expected)):
         out.extend(_variables(schema))
     out.extend(
         Completion(word, KEYWORD, rank=3) for word, terminals in _START_KEYWORDS
         if terminals & expected
     )
     return _unique(out)
+
+
+# ------------------------------------------------------------------------------------------
+# Event expressions: `user has viewed a page with url like "x" in the last 7 days`
+# ------------------------------------------------------------------------------------------
+
+#: (phrase, its first word's terminal, (verb, noun) naming the event), in menu order.
+_EVENT_PHRASES: tuple[tuple[str, str, str], ...] = (
+    ("viewed a page", "VIEWED", "viewed page"),
+    ("viewed a product", "VIEWED", "viewed product"),
+    ("viewed a post", "VIEWED", "viewed post"),
+    ("viewed a campaign", "VIEWED", "viewed campaign"),
+    ("placed an order", "PLACED", "placed order"),
+    ("ordered a product", "ORDERED", "ordered product"),
+    ("abandoned a cart", "ABANDONED", "abandoned cart"),
+    ("abandoned a product", "ABANDONED", "abandoned product"),
+    ("opened a link", "OPENED", "opened link"),
+    ("shown interest in", "SHOWN", "shown interest"),
+    ("experienced custom event", "EXPERIENCED", "experienced event"),
+    ("completed goal", "COMPLETED", "completed goal"),
+    ("signed in", "SIGNED", "signed in"),
+    ("signed up", "SIGNED", "signed up"),
+)
+_EVENT_KIND_OF = {
+    "viewed page": "pageOpened", "viewed product": "productViewed", "viewed post": "postViewed",
+    "viewed campaign": "campaignViewed", "placed order": "orderPlaced",
+    "ordered product": "productOrdered", "abandoned cart": "cartAbandoned",
+    "abandoned product": "productAbandoned", "opened link": "linkOpened",
+    "shown interest": "interestShown", "experienced event": "eventOccurred",
+    "completed goal": "goalCompleted", "signed in": "userSignedIn", "signed up": "userSignedUp",
+}
+_LAST_EVENT = re.compile(
+    r"\bhas\s+(?:not\s+)?(\w+)\s+(?:(?:a|an|the|custom)\s+)*(\w+)", re.IGNORECASE
+)
+#: What may follow an event phrase, with the terminal that allows it.
+_EVENT_TAILS = (
+    ("with", "WITH"), ("in the last 7 days", "IN"), ("today", "TODAY"),
+    ("yesterday", "YESTERDAY"), ("this week", "THIS"), ("this session", "THIS"),
+    ("last session", "LAST"), ("at least 2 times", "AT"), ("exactly 1 times", "EXACTLY"),
+)
+_CRITERION_OPS: dict[str, tuple[str, ...]] = {
+    "string": ("like", "starting with", "ending with", "containing", "in", "equal to"),
+    "number": ("greater than", "less than", "greater than or equal to",
+               "less than or equal to", "equal to", "in"),
+    "list": ("containing", "containing all of", "containing either", "containing none of"),
+}
+
+
+def _event_kind(before: str) -> str | None:
+    """The tracked event type of the last `has <phrase>` before the cursor."""
+    found = None
+    for match in _LAST_EVENT.finditer(before):
+        found = match
+    if found is None:
+        return None
+    return _EVENT_KIND_OF.get(f"{found.group(1).lower()} {found.group(2).lower()}")
+
+
+def _in_criteria(before: str, expected: frozenset[str]) -> bool:
+    """After `with` (or a criteria joiner) of an event expression: property names expected."""
+    return "PROPERTY" in expected and _event_kind(before) is not None and bool(
+        re.search(r"\b(?:with|and|or)\s*\Z|,\s*\Z", before, re.IGNORECASE)
+    ) and re.search(r"\bwith\b", before[_last_has(before):], re.IGNORECASE) is not None
+
+
+def _last_has(before: str) -> int:
+    found = [m.start() for m in _LAST_EVENT.finditer(before)]
+    return found[-1] if found else 0
+
+
+def _event_parts(before: str, expected: frozenset[str]) -> list[Completion]:
+    """Event phrases after `has`, what may follow a phrase, the event's properties in its
+    criteria, and the criterion operators after a property."""
+    from segmentql.checker.events import EVENT_PROPERTIES
+    from segmentql.checker.table import category
+    from segmentql.syntax.ast import EventKind
+
+    out = [
+        Completion(phrase, KEYWORD, "event", rank=1)
+        for phrase, terminal, _ in _EVENT_PHRASES if terminal in expected
+    ]
+    kind = _event_kind(before)
+    if kind is None:
+        return out
+    properties = EVENT_PROPERTIES.get(EventKind(kind), {})
+    if "WITH" in expected:
+        out.extend(
+            Completion(tail, KEYWORD, "event window, count or criteria", rank=2)
+            for tail, terminal in _EVENT_TAILS if terminal in expected
+        )
+    if _in_criteria(before, expected):
+        out.extend(
+            Completion(name, FIELD, f"{type_.describe()} ({kind} property)", rank=0)
+            for name, type_ in properties.items()
+        )
+    elif "CONTAINING" in expected or "STARTING" in expected:
+        path = re.search(r"(\w+)\s*\Z", before)
+        type_ = properties.get(path.group(1)) if path else None
+        group = {"number": "number", "list": "list"}.get(
+            str(category(type_)) if type_ is not None else "", "string")
+        out.extend(Completion(op, OPERATOR, f"criterion on {group}", rank=1)
+                   for op in _CRITERION_OPS[group])
+    return out
 
 
 def _unique(items: Iterable[Completion]) -> list[Completion]:
