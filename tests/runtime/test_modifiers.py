@@ -92,3 +92,15 @@ def test_macros() -> None:
     assert m.keys_of(["x", "y"]) == [0, 1]
     assert m.number_between("days", "2024-01-01", "2024-01-31") == 30
     assert code(m.number_between("days", "nope", "2024-01-31")) == "Q310"
+
+
+def test_collection_work_stays_linear_in_the_data() -> None:
+    import time
+
+    from segmentql.runtime.predicates import contains_all
+
+    big = list(range(50_000)) + [float(i) for i in range(50_000)]
+    start = time.perf_counter()
+    assert len(m.without_duplicates(big)) == 50_000
+    assert contains_all(big, list(range(0, 50_000, 7))) is True
+    assert time.perf_counter() - start < 5  # quadratic work would take minutes

@@ -146,13 +146,7 @@ def quantify(
             "Q301", f"cannot iterate over {values.a_kind(collection)}", span
         )
     if distinct:
-        seen: list[Any] = []
-        unique = []
-        for index, item in pairs:
-            if not any(values.values_equal(item, s) for s in seen):
-                seen.append(item)
-                unique.append((index, item))
-        pairs = unique
+        pairs = [pairs[i] for i, _ in values.unique(item for _, item in pairs)]
     error: Any = None
     if kind in ("every", "some", "no"):
         for index, item in pairs:

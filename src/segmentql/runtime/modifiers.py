@@ -34,7 +34,7 @@ from segmentql.runtime.values import (
     parse_number,
     to_decimal,
     to_text,
-    values_equal,
+    unique,
 )
 
 
@@ -256,18 +256,11 @@ def without_duplicates(value: Any, span: Span = NO_SPAN) -> Any:
     if value is None or value.__class__ is ErrorValue:
         return value
     if isinstance(value, Mapping):
-        kept: dict[Any, Any] = {}
-        for k, v in value.items():
-            if not any(values_equal(v, w) for w in kept.values()):
-                kept[k] = v
-        return kept
+        keys = list(value.keys())
+        return {keys[i]: v for i, v in unique(value.values())}
     if not is_list(value):
         return ErrorValue("Q301", f"cannot remove duplicates from {a_kind(value)}", span)
-    out: list[Any] = []
-    for item in value:
-        if not any(values_equal(item, seen) for seen in out):
-            out.append(item)
-    return out
+    return [item for _, item in unique(value)]
 
 
 _CHUNKS = re.compile(r"(\d+)")

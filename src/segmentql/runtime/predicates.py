@@ -19,6 +19,7 @@ from segmentql.runtime.values import (
     Incomparable,
     a_kind,
     compare,
+    equality_key,
     is_list,
     is_number,
     kind_name,
@@ -303,12 +304,36 @@ def _two_collections(c: Any, d: Any, span: Span) -> Any:
     return left, right
 
 
+class _Members:
+    """Membership in a collection in (amortised) constant time for scalars, so that
+    collection-vs-collection tests stay linear in the data."""
+
+    __slots__ = ("keys", "others")
+
+    def __init__(self, elements: Any) -> None:
+        self.keys: set[Any] = set()
+        self.others: list[Any] = []
+        for e in elements:
+            key = equality_key(e)
+            if key is None:
+                self.others.append(e)
+            else:
+                self.keys.add(key)
+
+    def __contains__(self, x: Any) -> bool:
+        key = equality_key(x)
+        if key is not None:
+            return key in self.keys
+        return any(values_equal(x, o) for o in self.others)
+
+
 def contains_all(c: Any, d: Any, span: Span = NO_SPAN) -> Any:
     r = _two_collections(c, d, span)
     if r.__class__ is ErrorValue:
         return r
     left, right = r
-    return all(_member(x, left) for x in right)
+    members = _Members(left)
+    return all(x in members for x in right)
 
 
 def contains_either(c: Any, d: Any, span: Span = NO_SPAN) -> Any:
@@ -316,7 +341,8 @@ def contains_either(c: Any, d: Any, span: Span = NO_SPAN) -> Any:
     if r.__class__ is ErrorValue:
         return r
     left, right = r
-    return any(_member(x, left) for x in right)
+    members = _Members(left)
+    return any(x in members for x in right)
 
 
 def contains_none(c: Any, d: Any, span: Span = NO_SPAN) -> Any:
@@ -324,7 +350,8 @@ def contains_none(c: Any, d: Any, span: Span = NO_SPAN) -> Any:
     if r.__class__ is ErrorValue:
         return r
     left, right = r
-    return not any(_member(x, left) for x in right)
+    members = _Members(left)
+    return not any(x in members for x in right)
 
 
 # ------------------------------------------------------------------------------------------

@@ -127,6 +127,42 @@ def values_equal(a: Any, b: Any) -> bool:
     return bool(a == b) and type(a) is type(b)
 
 
+def equality_key(value: Any) -> Any:
+    """A hashable key such that equal keys mean `values_equal`, for scalars; None for values
+    compared structurally (collections, dates), which callers compare one by one."""
+    if value is None:
+        return ("null",)
+    if value is True or value is False:
+        return ("bool", value)
+    if isinstance(value, str):
+        return ("str", value)
+    if is_number(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return ("num", to_decimal(value).normalize())
+    return None
+
+
+def unique(items: Any) -> list[tuple[int, Any]]:
+    """(position, item) of the first of each group of equal items, in order: linear for
+    scalars, pairwise only among collections and dates."""
+    seen: set[Any] = set()
+    others: list[Any] = []
+    out: list[tuple[int, Any]] = []
+    for position, item in enumerate(items):
+        key = equality_key(item)
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        else:
+            if any(values_equal(item, o) for o in others):
+                continue
+            others.append(item)
+        out.append((position, item))
+    return out
+
+
 def instants_equal(a: dt.date, b: dt.date) -> bool:
     a_dt, b_dt = isinstance(a, dt.datetime), isinstance(b, dt.datetime)
     if a_dt == b_dt:
