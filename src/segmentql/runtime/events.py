@@ -251,13 +251,14 @@ def _session_for(events: Sequence[Any], current: Any, previous: bool) -> Any:
     """The current session id, or the session before it in event order."""
     if not previous:
         return current
-    order: list[Any] = []
+    position: dict[Any, int] = {}  # session id -> rank of its first event
     for event in events:
         if isinstance(event, Mapping):
             sid = event.get("sessionId")
-            if sid is not None and sid not in order:
-                order.append(sid)
-    if current in order:
-        i = order.index(current)
+            if sid is not None and not isinstance(sid, list | dict) and sid not in position:
+                position[sid] = len(position)
+    order = list(position)
+    if current in position:
+        i = position[current]
         return order[i - 1] if i > 0 else object()
     return order[-1] if order else object()
