@@ -252,7 +252,11 @@ class SchemaType(BaseModel):
             if not isinstance(value, Mapping):
                 return False
             item = self.items or ANY
-            return all(isinstance(k, str) and item.accepts(v) for k, v in value.items())
+            # Keys are strings in profile data; map literals in queries may keep numbers.
+            return all(
+                isinstance(k, str | int) and not isinstance(k, bool) and item.accepts(v)
+                for k, v in value.items()
+            )
         if kind is TypeKind.OBJECT:
             if not isinstance(value, Mapping):
                 return False
