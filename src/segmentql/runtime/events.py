@@ -208,9 +208,9 @@ class EventQuery:
         window = self.window
         start: dt.datetime | None = None
         end: dt.datetime | None = None
-        sessions: set[Any] | None = None
+        session: Any = _NO_SESSION
         if window in ("this session", "last session"):
-            sessions = {_session_for(events, session_id, window == "last session")}
+            session = _session_for(events, session_id, window == "last session")
         elif window == "in the last":
             if window_duration is None:
                 return ErrorValue("Q310", "a window needs a duration", self.span)
@@ -225,10 +225,10 @@ class EventQuery:
         for event in events:
             if not isinstance(event, Mapping) or event.get("type") != kind:
                 continue
-            if sessions is not None and (
-                event.get("sessionId") is None or event.get("sessionId") not in sessions
-            ):
-                continue
+            if session is not _NO_SESSION:
+                sid = event.get("sessionId")
+                if sid is None or sid.__class__ is not session.__class__ or sid != session:
+                    continue
             if start is not None:
                 ts = _timestamp(event)
                 if ts is None:
@@ -247,8 +247,15 @@ class EventQuery:
         return out
 
 
+_NO_SESSION: Any = object()
+
+
 def _session_for(events: Sequence[Any], current: Any, previous: bool) -> Any:
     """The current session id, or the session before it in event order."""
+    try:
+        hash(current)
+    except TypeError:  # not an id at all: no session matches
+        return object()
     if not previous:
         return current
     position: dict[Any, int] = {}  # session id -> rank of its first event
