@@ -500,3 +500,9 @@ def test_fractional_calendar_durations() -> None:
     assert codes("now + 1.5 months > now") == ["Q224"]
     assert codes("now + 2.5 weekdays > now") == ["Q224"]
     assert check("now + 1.5 years > now and now + 1.5 days > now") == []  # 18 months; 36 hours
+
+
+def test_or_with_a_bare_value_suggests_is_in() -> None:
+    [d] = check('user\'s plan is "pro" or "enterprise"', SCHEMA)
+    assert d.code == "Q204"
+    assert d.help == "to accept several values, write `... is in [a, b]`, or repeat the test"

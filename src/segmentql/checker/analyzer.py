@@ -570,10 +570,15 @@ class Checker:
             self._check_range(node, left, right)
         found = table.lookup(key, left, right)
         if found is None:
+            hint = messages.binary_help(key, left, right)
+            if key == "or" and isinstance(node.left, ast.Test) and ast.is_literal(node.right) \
+                    and node.left.op is ast.TestOp.EQUAL:
+                # `plan is "pro" or "enterprise"`: the second value needs its own test.
+                hint = "to accept several values, write `... is in [a, b]`, or repeat the test"
             self.report(
                 "Q204",
                 f"`{node.op.value}` is not defined for {_describe(left)} and {_describe(right)}",
-                node.span, help=messages.binary_help(key, left, right),
+                node.span, help=hint,
                 labels=(Label(node.left.span, _describe(left)),
                         Label(node.right.span, _describe(right))),
             )
