@@ -13,4 +13,4 @@ def test_evaluation_doc_examples_run() -> None:
     assert len(blocks) >= 7
     namespace: dict[str, object] = {}
     for block in blocks:
-        exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102 - our own docs
+        exec(compile(block, str(DOC), "exec"), namespace)
