@@ -506,3 +506,8 @@ def test_or_with_a_bare_value_suggests_is_in() -> None:
     [d] = check('user\'s plan is "pro" or "enterprise"', SCHEMA)
     assert d.code == "Q204"
     assert d.help == "to accept several values, write `... is in [a, b]`, or repeat the test"
+
+
+def test_null_membership_is_not_reported() -> None:
+    assert check("[1, null] contains null and null is in [null]") == []
+    assert codes('user\'s firstName starts with null') == ["Q222"]

@@ -765,7 +765,9 @@ class Checker:
                 arg = self._temporal_literal(node.args[0], TypeKind.TIME)
             self._table_test(node, key, word, subject, arg)
             return BOOLEAN
-        if any(_is_null_literal(a) for a in node.args):
+        # Membership may look for a null element (`[1, null] contains null` holds).
+        membership = op in (ast.TestOp.CONTAINS, ast.TestOp.IN)
+        if not membership and any(_is_null_literal(a) for a in node.args):
             self.report("Q222", f"`{word}` with null is always false", node.span,
                         help="use `is null`, `is defined` or `is empty` to test for absence")
             return BOOLEAN
