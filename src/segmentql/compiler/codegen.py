@@ -53,19 +53,6 @@ class _Scope:
     kinds: dict[str, str] = field(default_factory=dict)  # local -> "lambda:N" for arity
 
 
-@dataclass
-class Compiled:
-    """Generated source, its namespace and the entry points found in it."""
-
-    source: str
-    namespace: dict[str, Any]
-    uses_time: bool
-    trace_nodes: dict[int, A.Node] = field(default_factory=dict)
-
-    def function(self, name: str) -> Callable[..., Any]:
-        return self.namespace[name]  # type: ignore[no-any-return]
-
-
 class CodeGenerator:
     """Turns expressions into Python expression text; see the module docstring."""
 
@@ -393,8 +380,8 @@ class CodeGenerator:
         t = self.fresh()
         root = self.context_root(node.target)
         if root is not None and self.plain:
-            self.variable_local(root, custom=True)
-            var = self.variables[root][0]
+            self.variable_local(root, custom=True)  # marks it: the prologue checks it
+            var = self.variable_local(root, custom=False)
             fast = f"{var}.get({name})"
             slow = self.miss_code(var, node.name.lower(), lowered)
             if (root, node.name.lower()) in VIRTUAL:
@@ -405,7 +392,7 @@ class CodeGenerator:
             return f"({t} if ({t} := {fast}) is not None else {slow})"
         if root is not None:
             custom = self.variable_local(root, custom=True)
-            var = self.variables[root][0]
+            var = self.variable_local(root, custom=False)
             c = self.fresh()
             fast = (
                 f"(({c} if ({custom} is not None and ({c} := {custom}.get({name})) is not None)"
@@ -479,12 +466,11 @@ class CodeGenerator:
                         node.span,
                     )
                     return self.const(missing)
-                return f"_guard({local}({', '.join(args[:arity])}), {span})"
+                return f"{local}({', '.join(args[:arity])})"
             return f"_calldyn({local}, ({''.join(a + ', ' for a in args)}), {span})"
         host = self.functions.get(node.function.lower())
         if host is None:
             raise CodegenError("Q210", f"unknown function '{node.function}'", node.span)
-        self.uses_time = self.uses_time or False
         return f"_hostcall({self.const(host)}, ({''.join(a + ', ' for a in args)}), {span})"
 
     # operators ---------------------------------------------------------------------------
@@ -621,9 +607,6 @@ class CodeGenerator:
         if node.negated:
             return f"_negt({positive})"
         return positive
-
-    def is_anonymous(self, node: A.Test) -> bool:
-        return node.op is A.TestOp.ANONYMOUS
 
     # quantifiers, macros, modifiers ----------------------------------------------------------
 

@@ -79,10 +79,6 @@ def make_map(pairs: tuple[tuple[Any, Any], ...], span: Span = NO_SPAN) -> Any:
     return out
 
 
-def guard(value: Any, span: Span) -> Any:
-    return value
-
-
 def call_dynamic(function: Any, args: tuple[Any, ...], span: Span) -> Any:
     """Calling a `let` name that may not hold a function."""
     if function.__class__ is ErrorValue:
@@ -326,7 +322,6 @@ NAMESPACE: dict[str, Any] = {
     "_sort": modifiers.sort_values,
     "_clock": clock,
     "_criterion": criterion,
-    "_guard": guard,
     "_calldyn": call_dynamic,
     "_hostcall": host_call,
 }

@@ -326,8 +326,3 @@ def _bounded(items: list[Any], span: Span) -> Any:
 def _too_long(count: int | None, span: Span) -> ErrorValue:
     detail = f" ({count} items)" if count else ""
     return ErrorValue("Q304", f"range longer than {MAX_RANGE} items{detail}", span)
-
-
-def conditional_pick(condition: Any, span: Span = NO_SPAN) -> Any:
-    """True/False for the branch to take; null takes the `else`; an error stays an error."""
-    return truth(condition, span)

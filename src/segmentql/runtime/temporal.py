@@ -277,10 +277,6 @@ def difference(a: dt.date, b: dt.date) -> Duration:
 # ------------------------------------------------------------------------------------------
 
 
-def local_now(now: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    return now.astimezone(tz)
-
-
 def this_period(period: str, now: dt.datetime, tz: dt.tzinfo) -> str | int:
     local = now.astimezone(tz)
     if period == "week":
