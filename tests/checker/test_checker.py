@@ -511,3 +511,8 @@ def test_or_with_a_bare_value_suggests_is_in() -> None:
 def test_null_membership_is_not_reported() -> None:
     assert check("[1, null] contains null and null is in [null]") == []
     assert codes('user\'s firstName starts with null') == ["Q222"]
+
+
+def test_a_single_value_counts_as_a_one_element_collection() -> None:
+    assert check('user\'s interests contains all of "golf"') == []
+    assert codes("user's firstName contains either [\"a\"]") == ["Q205"]

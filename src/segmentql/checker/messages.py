@@ -77,7 +77,8 @@ def test_help(key: str, subject: SchemaType) -> str:
     if key in ("starts_with", "ends_with", "like", "matches"):
         return "this test takes strings; convert with `as string` if needed"
     if key in ("contains_all", "contains_either", "contains_none"):
-        return "this test takes two collections, e.g. `user's interests contains all of [\"a\"]`"
+        return "this test takes a collection on the left, e.g. " \
+            "`user's interests contains all of [\"a\", \"b\"]`"
     if key == "in":
         return "`is in` takes a list, a map or a string on the right"
     if key == "contains":

@@ -137,7 +137,8 @@ L, M, B, RX, ANYC = Cat.LIST, Cat.MAP, Cat.BOOLEAN, Cat.REGEX, Cat.ANYTHING
 
 _ORDERED = ((N, N), (S, S), (D, D), (DT, DT), (D, DT), (DT, D), (T, T), (DUR, DUR))
 _TEMPORAL = ((D, D), (D, DT), (DT, D), (DT, DT))
-_SETS = ((L, L), (L, M), (M, L), (M, M))
+# A single value on the right counts as a one-element collection (`tags contains all of "a"`).
+_SETS = ((L, ANYC), (M, ANYC))
 
 _OPERATORS: tuple[OperatorInfo, ...] = (
     # ---------------------------------------------------------------- logical
