@@ -190,7 +190,7 @@ async def test_diagnostics_follow_edits_and_settings(
         if any("nope.yaml" in d.message for d in client.diagnostics[uri]):
             break
         await asyncio.wait_for(
-            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=10
+            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=30
         )
     [warning] = client.diagnostics[uri]
     assert warning.severity == types.DiagnosticSeverity.Warning
