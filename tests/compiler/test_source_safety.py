@@ -15,6 +15,8 @@ import tokenize
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from segmentql.compiler import compile_audiences, compile_query
 from segmentql.errors import QueryError
@@ -74,3 +76,18 @@ def test_hostile_text_stays_data(text: str) -> None:
 def test_audience_set_source_is_clean() -> None:
     audiences = compile_audiences({"a": 'user\'s plan is "pro"', "b": "user's age > 3"})
     assert_clean(audiences.source)
+
+
+@given(
+    st.text(min_size=1, max_size=20),
+    st.sampled_from(['user\'s plan is "{}"', 'user\'s plan matches "{}"',
+                     '"{}" & user\'s name', 'user\'s tags contains either ["{}", "b"]']),
+)
+def test_generated_literals_never_reach_the_source(value: str, template: str) -> None:
+    literal = value.replace("\\", "\\\\").replace('"', '\\"')
+    try:
+        query = compile_query(template.format(literal))
+    except QueryError:
+        return
+    assert_clean(query.source)
+    query.evaluate({"user": {"plan": value, "name": value}})
