@@ -516,3 +516,10 @@ def test_null_membership_is_not_reported() -> None:
 def test_a_single_value_counts_as_a_one_element_collection() -> None:
     assert check('user\'s interests contains all of "golf"') == []
     assert codes("user's firstName contains either [\"a\"]") == ["Q205"]
+
+
+def test_equality_with_a_non_iso_string_never_matches_but_is_no_error() -> None:
+    text = 'user\'s birthDate is "yesterday"'
+    d = only(text, "Q206")
+    assert d.severity.value == "warning" and span_text(text, d) == '"yesterday"'
+    assert check("today - now < 1 day") == []  # date minus datetime is a duration

@@ -638,6 +638,21 @@ class Checker:
         right_node: ast.Node, right: SchemaType, span: Span, *, code: str,
     ) -> None:
         """One comparison or two-operand test, with literal coercions and 'never' checks."""
+        if key in ("==", "!=", "equal"):
+            # Equality never fails at run time: a string that is no ISO value of the other
+            # side's type is only a value that can never match (Q206), not an error.
+            for lit, other in ((right_node, left), (left_node, right)):
+                if isinstance(lit, ast.StringLiteral) and other.kind in _TEMPORAL_KINDS \
+                        and not _is_iso(lit.value, other.kind):
+                    outcome = "true" if key == "!=" else "false"
+                    self.report(
+                        "Q206", f"{_describe(other)} compared with \"{lit.value}\", which is not "
+                        f"an ISO {other.kind.value}: this is always {outcome}", lit.span,
+                        help="write an ISO value such as \"2024-07-31\" or \"12:30\"",
+                    )
+                    return
+            self._never_equal(left_node, left, right_node, right, key)
+            return
         if key in ("before", "after"):
             # These tests read both sides as instants: an ISO string is always a date-time.
             left = self._coerce(left_node, left, right if right.kind in _TEMPORAL_KINDS
@@ -647,9 +662,6 @@ class Checker:
         else:
             left = self._coerce(left_node, left, right)
             right = self._coerce(right_node, right, left)
-        if key in ("==", "!=", "equal"):
-            self._never_equal(left_node, left, right_node, right, key)
-            return
         if _is_null_literal(left_node) or _is_null_literal(right_node):
             self.report("Q222", f"`{word}` with null is always false", span,
                         help="use `is null`, `is defined` or `is empty` to test for absence")
@@ -1097,6 +1109,12 @@ _DISPATCH: dict[type[ast.Node], Callable[[Checker, ast.Node], SchemaType]] = {
 
 
 # ---------------------------------------------------------------------- helpers
+
+def _is_iso(text: str, kind: TypeKind) -> bool:
+    if kind is TypeKind.TIME:
+        return parse_iso_time(text) is not None
+    return parse_iso_datetime(text) is not None
+
 
 def _is_null_literal(node: ast.Node) -> bool:
     return isinstance(node, ast.NullLiteral)

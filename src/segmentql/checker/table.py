@@ -162,6 +162,7 @@ _OPERATORS: tuple[OperatorInfo, ...] = (
         Row(D, DUR, Result.DATE), Row(DT, DUR, Result.DATETIME), Row(T, DUR, Result.TIME),
         Row(DUR, DUR, Result.DURATION),
         Row(D, D, Result.DURATION), Row(DT, DT, Result.DURATION), Row(T, T, Result.DURATION),
+        Row(D, DT, Result.DURATION), Row(DT, D, Result.DURATION),
     )),
     OperatorInfo("*", "A * B, A times B", "arithmetic", (
         Row(N, N, Result.NUMERIC), Row(DUR, N, Result.DURATION), Row(N, DUR, Result.DURATION),
