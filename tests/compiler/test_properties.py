@@ -22,12 +22,13 @@ values = st.recursive(
     scalars,
     lambda inner: st.one_of(
         st.lists(inner, max_size=3),
-        st.dictionaries(st.sampled_from(["plan", "age", "city", "custom", "Plan"]), inner,
+        st.dictionaries(st.sampled_from(["plan", "age", "city", "custom", "Plan", "Custom"]), inner,
                         max_size=3),
     ),
     max_leaves=6,
 )
-ATTRS = ["plan", "age", "interests", "email", "address", "custom", "Plan", "stats", "id"]
+ATTRS = ["plan", "age", "interests", "email", "address", "custom", "Plan", "stats", "id",
+         "Custom"]
 users = st.one_of(values, st.dictionaries(st.sampled_from(ATTRS), values, max_size=6))
 profiles = st.fixed_dictionaries(
     {}, optional={"user": users, "session": users, "events": values, "cart": values}
@@ -99,6 +100,25 @@ def test_explain_agrees_with_evaluate(profile: dict[str, Any]) -> None:
             assert isinstance(explained, ErrorValue) and explained.code == expected[1]
         else:
             assert explained == expected
+
+
+def _frozen(value: Any) -> Any:
+    """The same data as pyrsistent maps and vectors (forces the generic read paths)."""
+    from pyrsistent import pmap, pvector
+
+    if isinstance(value, dict):
+        return pmap({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return pvector(_frozen(v) for v in value)
+    return value
+
+
+@given(profiles)
+def test_plain_and_generic_paths_agree(profile: dict[str, Any]) -> None:
+    frozen = _frozen(profile)
+    for positive, negative in COMPILED:
+        for query in (positive, negative):
+            assert query.matches(profile) is query.matches(frozen), (query.text, profile)
 
 
 AUDIENCES = {f"t{i}": p for i, (p, _) in enumerate(TESTS)}

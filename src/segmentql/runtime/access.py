@@ -97,11 +97,10 @@ def read_variable(variables: Any, name: str, lowered: str) -> Any:
 
 
 def custom_of(target: Any) -> Any:
-    """`target.custom` when it is a mapping, else None."""
+    """`target.custom` when it is a mapping, else None. The key is exactly `custom` (the
+    store always writes it so); a `Custom` key is an ordinary attribute."""
     if isinstance(target, Mapping):
         custom = target.get("custom")
-        if custom is None:
-            custom = fold_get(target, "custom")
         if isinstance(custom, Mapping):
             return custom
     return None
