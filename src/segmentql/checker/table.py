@@ -149,7 +149,8 @@ _OPERATORS: tuple[OperatorInfo, ...] = (
     OperatorInfo("neg", "-A", "arithmetic",
                  (Row(N, None, Result.NUMERIC), Row(DUR, None, Result.DURATION)), unary=True),
     OperatorInfo("pos", "+A (converts to a number)", "arithmetic",
-                 (Row(N, None, Result.NUMERIC), Row(S, None, Result.DECIMAL)), unary=True),
+                 (Row(N, None, Result.NUMERIC), Row(S, None, Result.DECIMAL),
+                  Row(DUR, None, Result.DURATION)), unary=True),
     OperatorInfo("percent", "A%", "arithmetic", _rows([(N, None)], Result.DECIMAL), unary=True),
     OperatorInfo("+", "A + B, A plus B", "arithmetic", (
         Row(N, N, Result.NUMERIC),
@@ -249,7 +250,7 @@ _OPERATORS: tuple[OperatorInfo, ...] = (
 
 OPERATORS: dict[str, OperatorInfo] = {info.key: info for info in _OPERATORS}
 
-_NUMBERS_FROM = frozenset({Cat.NUMBER, Cat.STRING, Cat.BOOLEAN})
+_NUMBERS_FROM = frozenset({Cat.NUMBER, Cat.STRING})  # a boolean is never a number
 
 #: `V as TYPE`: the categories each cast converts from (anything else is Q212).
 CASTS: dict[str, frozenset[Cat]] = {
@@ -259,10 +260,10 @@ CASTS: dict[str, frozenset[Cat]] = {
     "integer": _NUMBERS_FROM,
     "decimal": _NUMBERS_FROM,
     "float": _NUMBERS_FROM,
-    "collection": frozenset({Cat.LIST, Cat.MAP, Cat.STRING}),
-    "time": frozenset({Cat.STRING, Cat.TIME, Cat.DATETIME}),
+    "collection": frozenset({Cat.LIST, Cat.MAP}),
+    "time": frozenset({Cat.STRING, Cat.TIME, Cat.DATETIME, Cat.NUMBER}),  # a number is an hour
     "date": frozenset({Cat.STRING, Cat.DATE, Cat.DATETIME}),
-    "datetime": frozenset({Cat.STRING, Cat.DATE, Cat.DATETIME, Cat.NUMBER}),
+    "datetime": frozenset({Cat.STRING, Cat.DATE, Cat.DATETIME}),
 }
 
 _RESULT_TYPES: dict[Result, SchemaType] = {
