@@ -14,6 +14,11 @@ Three renderings of an expression:
   and tests against literals become inline dict/str operations.
 Attribute reads rooted at a context variable and used more than once are hoisted into the
 function prologue; constant subexpressions are folded at compile time.
+
+Plain mode (`plain=True`) writes the hot path of `matches`: it assumes every context variable
+whose attributes are read is a `dict` without a `custom` key, reads with one `dict.get` each,
+and bails out to the general function (which handles any `Mapping`, `custom` attributes and
+odd values) when the prologue sees otherwise.
 """
 
 from __future__ import annotations
