@@ -566,7 +566,11 @@ class Checker:
         left = self.expr(node.left)
         right = self.expr(node.right)
         key = _BINARY_KEYS[node.op]
-        if node.op is ast.BinaryOp.RANGE:
+        if node.op in (ast.BinaryOp.ADD, ast.BinaryOp.SUB):
+            # `"2024-01-01" + 1 day`: an ISO string is a date in date arithmetic.
+            left = _iso_operand(node.left, left, right)
+            right = _iso_operand(node.right, right, left)
+        if node.op is ast.BinaryOp.RANGE and TypeKind.NULL not in (left.kind, right.kind):
             self._check_range(node, left, right)
         found = table.lookup(key, left, right)
         if found is None:
@@ -652,6 +656,12 @@ class Checker:
                     )
                     return
             self._never_equal(left_node, left, right_node, right, key)
+            return
+        if TypeKind.NULL in (left.kind, right.kind):
+            if key not in ("==", "!=", "equal"):
+                self.report("Q222", f"`{word}` with null is always false", span,
+                            help="use `is null`, `is defined` or `is empty` to test for "
+                            "absence")
             return
         if key in ("before", "after"):
             # These tests read both sides as instants: an ISO string is always a date-time.
@@ -773,8 +783,12 @@ class Checker:
             return BOOLEAN
         if op is ast.TestOp.AT_TIME:
             arg = args[0]
+            if subject.kind is TypeKind.NULL or arg.kind is TypeKind.NULL:
+                return BOOLEAN
             if isinstance(node.args[0], ast.StringLiteral):
                 arg = self._temporal_literal(node.args[0], TypeKind.TIME)
+            if isinstance(node.subject, ast.StringLiteral):
+                subject = self._temporal_literal(node.subject, TypeKind.DATETIME)
             self._table_test(node, key, word, subject, arg)
             return BOOLEAN
         # Membership may look for a null element (`[1, null] contains null` holds).
@@ -1109,6 +1123,18 @@ _DISPATCH: dict[type[ast.Node], Callable[[Checker, ast.Node], SchemaType]] = {
 
 
 # ---------------------------------------------------------------------- helpers
+
+def _iso_operand(node: ast.Node, t: SchemaType, other: SchemaType) -> SchemaType:
+    """An ISO date/date-time string literal in date arithmetic counts as a date/date-time."""
+    if not isinstance(node, ast.StringLiteral) or other.kind not in (
+        TypeKind.DURATION, TypeKind.DATE, TypeKind.DATETIME,
+    ):
+        return t
+    parsed = parse_iso_datetime(node.value)
+    if parsed is None:
+        return t
+    return DATETIME if len(node.value) > 10 else DATE
+
 
 def _is_iso(text: str, kind: TypeKind) -> bool:
     if kind is TypeKind.TIME:

@@ -371,12 +371,14 @@ def _lookup(
     key: str, left: SchemaType, right: SchemaType | None
 ) -> SchemaType | None:
     info = OPERATORS[key]
+    has_null = left.kind is TypeKind.NULL or (right is not None and right.kind is TypeKind.NULL)
+    if has_null and (info.group == "arithmetic" or key in ("at", "..")):
+        return NULL  # arithmetic with null gives null (spec §4), whatever the other side
+    if has_null and info.group in ("test", "comparison") and key not in ("==", "!="):
+        return BOOLEAN  # a test with a null operand is false, whatever the other side
     rows = info.accepts(category(left), None if right is None else category(right))
     if not rows:
         return None
-    has_null = left.kind is TypeKind.NULL or (right is not None and right.kind is TypeKind.NULL)
-    if has_null and (info.group == "arithmetic" or key == "at"):
-        return NULL  # arithmetic with null gives null (spec §4)
     results = {result_type(row, left, right) for row in rows}
     if len(results) == 1:
         return results.pop()
@@ -398,7 +400,8 @@ def render_markdown() -> str:
         "map or an object. `*` matches every type. An operand of type `null` or `any` (an",
         "attribute whose type the schema does not know) matches every row, so it is never",
         "reported: at run time null propagates and a wrong type becomes an error value.",
-        "Arithmetic (and `at`) with a `null` operand gives `null`.",
+        "Arithmetic (and `at`, `..`) with a `null` operand gives `null`, and a test with a `null`",
+        "operand is false, whatever the other operand.",
         "A row that is not in the table is reported as Q204 (operators) or Q205 (tests).",
         "",
         "Result rules: `numeric` is integer when both operands are integers, number (float) when",
