@@ -380,20 +380,23 @@ class Checker:
         else:
             self._extend_path(node, name, custom=resolved.custom)
             if kind is TypeKind.OBJECT:
-                self._near_miss(target, name, name_span)
+                self._near_miss(target, name, name_span, custom=resolved.custom)
         return resolved.type
 
-    def _near_miss(self, target: SchemaType, name: str, span: Span) -> None:
+    def _near_miss(self, target: SchemaType, name: str, span: Span, *, custom: bool) -> None:
         """An undeclared name read as custom/open that is one slip from a declared one."""
         close = near_misses(name, tuple(a.name for a in target.readable_attributes()
                                          if a.name != "custom"))
-        if close:
-            self.report(
-                "Q202",
-                f"`{name}` is not a standard attribute; it is read as a custom attribute",
-                span, help=help_for(close), suggestions=tuple(close),
-                notes=("declare it under `custom:` in the schema to silence this warning",),
-            )
+        if not close:
+            return
+        if custom:
+            message = f"`{name}` is not a standard attribute; it is read as a custom attribute"
+            note = "declare it under `custom:` in the schema to silence this warning"
+        else:
+            message = f"`{name}` is not declared; it is read as an attribute of unknown type"
+            note = "declare it in the schema to silence this warning"
+        self.report("Q202", message, span, help=help_for(close), suggestions=tuple(close),
+                    notes=(note,))
 
     def _extend_path(self, node: ast.Node, name: str, *, custom: bool) -> None:
         target = getattr(node, "target", None)
