@@ -256,3 +256,11 @@ def test_schema_error_is_a_segmentql_error() -> None:
     with pytest.raises(SegmentqlError):
         Schema.from_dict({"variables": {"x": "strng"}})
     assert issubclass(SchemaError, SegmentqlError)
+
+
+def test_schemas_cannot_be_changed_in_place() -> None:
+    schema = Schema.default()
+    with pytest.raises(AttributeError):
+        schema.description = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        schema.variables["x"] = schema.variables["user"]  # type: ignore[index]

@@ -36,7 +36,7 @@ from segmentql.schema.types import (
 class Schema:
     """Variables (`user`, `session`, ...) with typed attributes, plus host functions."""
 
-    __slots__ = ("_fingerprint", "_functions", "_index", "_variables", "description")
+    __slots__ = ("_description", "_fingerprint", "_functions", "_index", "_variables")
 
     def __init__(
         self,
@@ -58,7 +58,7 @@ class Schema:
         funcs = dict(functions or {})
         self._functions: Mapping[str, HostFunction] = MappingProxyType(funcs)
         self._fingerprint: str | None = None
-        self.description = description
+        self._description = description
 
     # ------------------------------------------------------------------ construction
 
@@ -123,6 +123,10 @@ class Schema:
         return Schema(list(self._variables.values()), merged, description=self.description)
 
     # ------------------------------------------------------------------ queries
+
+    @property
+    def description(self) -> str:
+        return self._description
 
     @property
     def variables(self) -> Mapping[str, AttributeSpec]:
