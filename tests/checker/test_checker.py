@@ -523,3 +523,11 @@ def test_equality_with_a_non_iso_string_never_matches_but_is_no_error() -> None:
     d = only(text, "Q206")
     assert d.severity.value == "warning" and span_text(text, d) == '"yesterday"'
     assert check("today - now < 1 day") == []  # date minus datetime is a duration
+
+
+def test_event_criteria_values() -> None:
+    [d] = check('user has placed an order with status "shipped"', SCHEMA)
+    assert d.code == "Q207" and "`status`" in d.message
+    assert codes('user has placed an order with total "abc"') == ["Q206"]
+    assert codes('user has placed an order with total greater than "abc"') == ["Q205"]
+    assert check('user has placed an order with status "paid" and total greater than 10') == []

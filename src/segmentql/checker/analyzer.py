@@ -756,6 +756,8 @@ class Checker:
         )
 
     def _path_text(self, node: ast.Node) -> str:
+        if isinstance(node, ast.Criterion):
+            return ".".join(node.path)
         path = self.facts.paths.get(id(node))
         return "'s ".join(p for p in path if p != "custom") if path else ""
 
