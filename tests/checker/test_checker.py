@@ -531,3 +531,13 @@ def test_event_criteria_values() -> None:
     assert codes('user has placed an order with total "abc"') == ["Q206"]
     assert codes('user has placed an order with total greater than "abc"') == ["Q205"]
     assert check('user has placed an order with status "paid" and total greater than 10') == []
+
+
+def test_hover_on_local_names_and_functions() -> None:
+    text = "let limit = 10; let twice = x => x * 2; twice(limit) > limit"
+    analysis = analyze(text, SCHEMA)
+    assert analysis.hover(text.index("twice(")) == "twice(x) -> number (let function)"
+    assert analysis.hover(text.rindex("limit")) == "limit: integer (let)"
+    schema = SCHEMA.with_functions(discount=_discount)
+    analysis = analyze("discount(\"a\") > 0", schema)
+    assert analysis.hover(2) == "discount(plan: string, rate: number = ...) -> number"

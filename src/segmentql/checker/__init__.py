@@ -91,6 +91,16 @@ class Analysis:
         if node is None:
             return None
         text = self.type_of(node).describe()
+        binding = self.binding_of(node)
+        if binding is not None and isinstance(node, syn.Variable | syn.Call):
+            if binding.kind == "function":
+                params = ", ".join(binding.params)
+                return f"{binding.name}({params}) -> {binding.returns.describe()} (let function)"
+            return f"{binding.name}: {binding.type.describe()} ({_KIND_WORDS[binding.kind]})"
+        function = self.function_of(node)
+        if function is not None:
+            return function.signature() + (f"\n{function.description}"
+                                           if function.description else "")
         spec = self.attribute_of(node)
         if spec is not None:
             path = self.path_of(node)
@@ -101,6 +111,10 @@ class Analysis:
             if spec.deprecated is not False:
                 text += "\n(deprecated)"
         return text
+
+
+_KIND_WORDS = {"let": "let", "item": "quantifier item", "index": "quantifier index",
+               "parameter": "parameter", "function": "let function"}
 
 
 def analyze(
