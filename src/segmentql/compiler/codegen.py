@@ -845,7 +845,8 @@ class CodeGenerator:
             if op is not A.TestOp.MATCHES:
                 return None
             k = self.value(arg)
-            inline = f"{k}.found({t})" if want else f"(not {k}.found({t}))"
+            found = self.literal_found(k, t)
+            inline = found if want else f"(not {found})"
         else:
             k = self.const(arg.value)
             inline_for = {
@@ -861,6 +862,24 @@ class CodeGenerator:
         cls = "_list" if op is A.TestOp.CONTAINS else "_str"
         slow = f"{helpers.TEST_HELPERS[op.value]}({t}, {k}, {self.span(node)}) is {want!r}"
         return f"({inline} if ({t} := {subject}).__class__ is {cls} else {slow})"
+
+    def literal_found(self, regex: str, t: str) -> str:
+        """`regex` searched in the string `t`: `str` methods when the pattern is plain text
+        (on ASCII strings only for `i`, where RE2's case folding reaches beyond ASCII)."""
+        literal = self.ns[regex].literal
+        if literal is None:
+            return f"{regex}.found({t})"
+        text = self.const(literal.text)
+        s = f"{t}.lower()" if literal.ignore_case else t
+        test = {
+            "end": f"{s}.endswith({text})",
+            "start": f"{s}.startswith({text})",
+            "both": f"({s} == {text})",
+            "none": f"({text} in {s})",
+        }[literal.anchor]
+        if literal.ignore_case:
+            return f"({test} if {t}.isascii() else {regex}.re2_found({t}))"
+        return test
 
     def set_test_fast(self, node: A.Test, arg: A.ListLiteral, *, want: bool) -> str | None:
         """`x is in ["a", "b"]`, `tags contains either|all of|none of ["a", "b"]` with a

@@ -18,20 +18,94 @@ from segmentql.runtime import access, modifiers, operators, predicates, temporal
 from segmentql.runtime.errors import MISSING, ErrorValue
 from segmentql.runtime.events import criterion
 
+#: RE2 metacharacters: outside them (and escapes of punctuation) a pattern is literal text.
+_REGEX_META = frozenset("\\.+*?()|[]{}^$")
+
+
+class LiteralPattern:
+    """A regex that is plain ASCII text with optional `^`/`$` anchors and the `i` flag.
+
+    On an ASCII string such a regex matches exactly when the (ASCII-lowered, for `i`) string
+    starts with, ends with, contains or equals the text, so the generated code tests it with
+    `str` methods; any other string goes to RE2. (`str.isascii()` is O(1) in CPython.)
+    """
+
+    __slots__ = ("anchor", "ignore_case", "text")
+
+    def __init__(self, text: str, anchor: str, ignore_case: bool) -> None:
+        self.text = text
+        #: "start", "end", "both" or "none"
+        self.anchor = anchor
+        self.ignore_case = ignore_case
+
+
+def literal_pattern(pattern: str, flags: str) -> LiteralPattern | None:
+    """The literal form of `~/pattern/flags`, or None when the pattern is not one.
+
+    Only ASCII text qualifies: RE2's case folding maps some ASCII letters to non-ASCII ones
+    (`k` and the Kelvin sign), which `str.lower()` on an ASCII string never meets.
+    """
+    if not set(flags) <= {"i", "s"} or not pattern.isascii():
+        return None
+    body = pattern
+    start = body.startswith("^")
+    if start:
+        body = body[1:]
+    end = False
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == "$" and i == len(body) - 1:
+            end = True
+            break
+        if c == "\\":
+            if i + 1 >= len(body):
+                return None
+            escaped = body[i + 1]
+            # an escaped punctuation character is itself; `\d`, `\b`, `\Q`... are not text
+            if escaped.isalnum() or not escaped.isprintable() or escaped == " ":
+                return None
+            out.append(escaped)
+            i += 2
+            continue
+        if c in _REGEX_META or not c.isprintable():
+            return None
+        out.append(c)
+        i += 1
+    text = "".join(out)
+    if not text:
+        return None
+    ignore_case = "i" in flags
+    if ignore_case:
+        text = text.lower()
+    anchor = {(True, True): "both", (True, False): "start", (False, True): "end",
+              (False, False): "none"}[(start, end)]
+    return LiteralPattern(text, anchor, ignore_case)
+
 
 class Regex:
     """A compiled RE2 regex. `found(text)` is the boolean search the generated code uses: it
-    calls RE2 directly, several times faster than building a match object."""
+    calls RE2 directly, several times faster than building a match object. `literal` is
+    set when the pattern is plain text (see `LiteralPattern`)."""
 
-    __slots__ = ("_match", "_unanchored", "pattern", "regex")
+    __slots__ = ("_match", "_unanchored", "literal", "pattern", "regex")
 
-    def __init__(self, regex: Any, pattern: str) -> None:
+    def __init__(self, regex: Any, pattern: str, flags: str = "") -> None:
         self.regex = regex
         self.pattern = pattern
         self._match = regex._regexp.Match
         self._unanchored = regex._regexp.Anchor.UNANCHORED
+        self.literal = literal_pattern(pattern, flags)
 
     def found(self, text: str) -> bool:
+        literal = self.literal
+        if literal is not None and text.isascii():
+            return literal_found(literal, text)
+        return self.re2_found(text)
+
+    def re2_found(self, text: str) -> bool:
+        """The search on RE2 itself, whatever the pattern."""
         data = text.encode("utf-8", "surrogatepass")
         return bool(self._match(self._unanchored, data, 0, len(data))[0][0] != -1)
 
@@ -51,11 +125,25 @@ def compile_regex(pattern: str, flags: str) -> Regex:
     options.log_errors = False
     prefix = "(?m)" if "m" in flags else ""
     try:
-        return Regex(re2.compile(prefix + pattern, options), pattern)
+        return Regex(re2.compile(prefix + pattern, options), pattern, flags)
     except re2.error as exc:
         raise ValueError(f"regular expression RE2 cannot run: {exc}") from None
     except Exception as exc:
         raise ValueError(f"regular expression RE2 cannot run: {exc}") from None
+
+
+def literal_found(literal: LiteralPattern, text: str) -> bool:
+    """`literal` searched in the ASCII string `text`."""
+    if literal.ignore_case:
+        text = text.lower()
+    anchor = literal.anchor
+    if anchor == "end":
+        return text.endswith(literal.text)
+    if anchor == "start":
+        return text.startswith(literal.text)
+    if anchor == "both":
+        return text == literal.text
+    return literal.text in text
 
 
 def clock(name: str, now: dt.datetime, tz: dt.tzinfo) -> Any:
