@@ -2,7 +2,8 @@
 
 A block is YAML: `query`, optional `variables`, `now`, `time_zone`, then one of `value` (the
 result in JSON form), `error` (a run-time error code) or `compile_error` (a diagnostic code the
-compiler reports). `type` optionally names the Python type of the raw result (`int`,
+compiler reports). `schema: host` compiles with the default schema plus the host functions
+`discount` and `boom` defined here. `type` optionally names the Python type of the raw result (`int`,
 `Decimal`, `float`, `str`, ...) where the JSON form alone cannot tell them apart.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from segmentql import Schema
 from segmentql.compiler import compile_query
 from segmentql.compiler.query import json_value
 from segmentql.errors import EvaluationError, QueryError
@@ -22,6 +24,22 @@ from segmentql.errors import EvaluationError, QueryError
 DOC = Path(__file__).resolve().parents[2] / "docs" / "semantics.md"
 BLOCK = re.compile(r"^```example\n(.*?)^```", re.S | re.M)
 OUTCOMES = ("value", "error", "compile_error")
+
+
+def discount(plan: str) -> int:
+    """The percentage off for a plan (the host function of the doc's examples)."""
+    return {"pro": 20}.get(plan, 0)
+
+
+def boom(x: int) -> int:
+    """A host function that always fails."""
+    raise RuntimeError("exploded")
+
+
+SCHEMAS: dict[str, Schema | None] = {
+    "default": None,
+    "host": Schema.default().with_functions(discount=discount, boom=boom),
+}
 
 
 def _examples() -> list[dict[str, Any]]:
@@ -50,13 +68,14 @@ def test_every_decision_has_an_example() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e["query"][:60] for e in EXAMPLES])
 def test_example(example: dict[str, Any]) -> None:
+    schema = SCHEMAS[example.get("schema", "default")]
     if "compile_error" in example:
         with pytest.raises(QueryError) as failed:
-            compile_query(str(example["query"]))
+            compile_query(str(example["query"]), schema)
         codes = [d.code for d in failed.value.diagnostics if d.is_error]
         assert example["compile_error"] in codes
         return
-    query = compile_query(str(example["query"]))
+    query = compile_query(str(example["query"]), schema)
     kwargs: dict[str, Any] = {
         "now": example.get("now"),
         "time_zone": example.get("time_zone", "UTC"),
