@@ -437,7 +437,7 @@ def test_reserved_words_cannot_be_variables_but_others_can() -> None:
         if result.ok and result.ast is not None:
             names = [n.name for n in result.ast.walk() if isinstance(n, ast.Variable)]
             assert word not in names, word
-    for word in ("is", "and", "count", "number", "title", "today", "first", "page", "in"):
+    for word in ("is", "count", "number", "title", "today", "first", "page", "in"):
         assert parse(f"{word} == 1") == ast.Comparison(
             (V(word), integer(1)), (ast.CompareOp.EQ,)
         ), word

@@ -149,7 +149,12 @@ def analyze(
                           root.span, help="lower the nesting, or keep max_depth at 64")
         return Analysis(root, sort_diagnostics([*diagnostics, deep]), schema, source)
     facts = checker.facts
-    diagnostics.extend(facts.diagnostics)
+    # A span the parser already reported on (`x or or`: a missing value, not a variable
+    # named `or`) gets no second, less helpful finding from the checker.
+    reported = {(d.span.start, d.span.end) for d in diagnostics if d.is_error}
+    diagnostics.extend(
+        d for d in facts.diagnostics if (d.span.start, d.span.end) not in reported
+    )
     if expect is not None:
         diagnostics.extend(_expectation(root, result, expect))
     targets = facts.targets

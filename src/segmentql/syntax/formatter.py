@@ -73,8 +73,8 @@ class Level(enum.IntEnum):
 #: themselves (`every`, `let`, `the property`, ...) or are literals. Every other keyword of
 #: the grammar is contextual and may name a variable; after `'s` or `.` any word is a name.
 RESERVED_WORDS: Final[frozenset[str]] = frozenset(
-    {"at", "every", "exactly", "false", "let", "no", "not", "null", "property", "some", "the",
-     "this", "true"}
+    {"and", "at", "every", "exactly", "false", "let", "no", "not", "null", "or", "property",
+     "some", "the", "this", "true"}
 )  # fmt: skip
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

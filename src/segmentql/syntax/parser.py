@@ -43,12 +43,13 @@ DEFAULT_MAX_LENGTH = 500
 DEFAULT_MAX_DEPTH = 64
 
 #: Words that can never be a variable: they start an expression (`not x`, `every ...`,
-#: `the count of ...`, `this week`, `at least 2 of any ...`, `let`, literals). Every other
+#: `the count of ...`, `this week`, `at least 2 of any ...`, `let`, literals) or join
+#: expressions (`and`, `or`: `x or or` is a missing value, not a variable `or`). Every other
 #: keyword is contextual: a name wherever the keyword cannot stand, and after `'s`, `s'`,
 #: `.` and `property` any word is an attribute name (grammar/README.md).
 RESERVED_WORDS = frozenset({
-    "at", "every", "exactly", "false", "let", "no", "not", "null", "property", "some", "the",
-    "this", "true",
+    "and", "at", "every", "exactly", "false", "let", "no", "not", "null", "property", "some", "the",
+    "or", "this", "true",
 })
 
 

@@ -210,6 +210,8 @@ _CRITERION_OPS = {
     "containing neither": ast.CriterionOp.CONTAINING_NEITHER,
 }
 _WINDOWS = {w.value: w for w in ast.WindowKind}
+#: Operator words that are never a variable, though the lexer may offer them as names.
+_OPERATOR_WORDS = frozenset({"and", "or"})
 
 
 def _fold_sign(op: ast.UnaryOp, sign: Token, operand: Any, span: Span) -> ast.Expr:
@@ -601,7 +603,16 @@ class ToAst(Transformer[Token, Any]):
         return ast.Index(c[0], c[2], span=span_of(c))
 
     def variable(self, c: list[Item]) -> ast.Variable:
-        return ast.Variable(str(c[0]), span=span_of(c))
+        name = str(c[0])
+        span = span_of(c)
+        if name.lower() in _OPERATOR_WORDS:
+            # `x or or y`: the contextual lexer reads the second `or` as a name, which would
+            # surface later as "unknown variable `or`"; say what the user got wrong instead.
+            current_state().error(
+                "Q114", span, f"expected a value, found the operator '{name}'",
+                help=f"write a value where '{name}' is, or remove the repeated operator",
+            )
+        return ast.Variable(name, span=span)
 
     def call(self, c: list[Item]) -> ast.Call:
         return ast.Call(str(c[0]), tuple(_nodes(c)), span=span_of(c))
