@@ -89,6 +89,12 @@ class CodeGenerator:
         self.read_counts: dict[tuple[str, ...], int] = {}
         self.hoisted: dict[tuple[str, ...], str] = {}
         self._hoist_nodes: dict[tuple[str, ...], A.Attribute] = {}
+        # Plain mode: reads used only as the target of further reads (pass 1), and the
+        # hoisted locals known to hold a dict (the prologue bails out or substitutes `{}`
+        # for null otherwise)
+        self.target_counts: dict[tuple[str, ...], int] = {}
+        self.dict_locals: set[str] = set()
+        self.ns.setdefault("_EMPTY", {})  # stands for a null target; never mutated
 
     # --------------------------------------------------------------------------------------
     # Namespace and names
@@ -193,25 +199,30 @@ class CodeGenerator:
                 )
         return lines
 
-    def hoisted_lines(self) -> list[str]:
+    def hoisted_lines(self, bail: str = "") -> list[str]:
         lines = []
         for key, local in self.hoisted.items():
             if local:
                 lines.append(f"{local} = {self._hoist_code[key]}")
+                if local in self.dict_locals:
+                    # reading through null gives null, as reading from an empty dict does
+                    lines.append(f"if {local}.__class__ is not _dict:")
+                    lines.append(f"    if {local} is not None: {bail}")
+                    lines.append(f"    {local} = _EMPTY")
         return lines
 
     def build_function(
         self, name: str, body: str, params: str = "_v, _now, _tz", *, bail: str = ""
     ) -> str:
         lines = [f"def {name}({params}):"]
-        for line in [*self.prologue(bail), *self.hoisted_lines(), f"return {body}"]:
+        for line in [*self.prologue(bail), *self.hoisted_lines(bail), f"return {body}"]:
             lines.append("    " + line)
         return "\n".join(lines) + "\n"
 
     def build_guarded(self, name: str, body: str, params: str, *, bail: str = "") -> str:
         """A function returning `body`, or False if anything raises (truth mode)."""
         lines = [f"def {name}({params}):", "    try:"]
-        for line in [*self.prologue(bail), *self.hoisted_lines(), f"return {body}"]:
+        for line in [*self.prologue(bail), *self.hoisted_lines(bail), f"return {body}"]:
             lines.append("        " + line)
         lines += ["    except Exception:", "        return False"]
         return "\n".join(lines) + "\n"
@@ -376,6 +387,8 @@ class CodeGenerator:
                     local = self.fresh("_h")
                     self.hoisted[key] = local
                     self._hoist_code[key] = code
+                    if self.plain and self.target_counts.get(key) == self.read_counts[key]:
+                        self.dict_locals.add(local)
                 return local
         return self.read_code(node)
 
@@ -388,7 +401,7 @@ class CodeGenerator:
             self.variable_local(root, custom=True)  # marks it: the prologue checks it
             var = self.variable_local(root, custom=False)
             fast = f"{var}.get({name})"
-            slow = self.miss_code(var, node.name.lower(), lowered)
+            slow = self.miss_code(var, node.name, lowered)
             if (root, node.name.lower()) in VIRTUAL:
                 slow = (
                     f"_readvattr({var}, None, {name}, {lowered}, {self.const(root)}, "
@@ -408,19 +421,70 @@ class CodeGenerator:
                 f"{self.span(node)})"
             )
             return f"({t} if ({t} := {fast}) is not _M else {slow})"
+        if self.counting:
+            target_key = self.read_key(node.target)
+            if target_key is not None:
+                self.target_counts[target_key] = self.target_counts.get(target_key, 0) + 1
         target = self.value(node.target)
+        if target in self.dict_locals:
+            miss = self.miss_code(target, node.name, lowered)
+            return f"({t} if ({t} := {target}.get({name})) is not None else {miss})"
         u = self.fresh()
-        miss = self.miss_code(u, node.name.lower(), lowered)
+        miss = self.miss_code(u, node.name, lowered)
         in_dict = f"({t} if ({t} := {u}.get({name})) is not None else {miss})"
         other = f"_readattr({u}, {name}, {lowered}, {self.span(node)})"
         return f"({in_dict} if ({u} := {target}).__class__ is _dict else {other})"
 
-    def miss_code(self, mapping: str, lowered_name: str, lowered: str) -> str:
-        """After `mapping.get(name)` gave None: null unless a key matches ignoring case."""
-        variants = case_variants(lowered_name)
+    def guard_subject(self, node: A.Node, t: str) -> tuple[str, str]:
+        """For `(fast if (t := HEAD).__class__ is C else SLOW(ARG))`: (HEAD, ARG).
+
+        In plain mode a direct read of a context variable's attribute is the bare
+        `var.get(name)`: a value of class C is never None, so the miss (a key that differs
+        in case) is resolved only on the slow branch, where ARG is the resolved read.
+        """
+        raw = self.raw_read(node)
+        if raw is None:
+            return self.value(node), t
+        head, miss = raw
+        return head, f"({t} if {t} is not None else {miss})"
+
+    def raw_read(self, node: A.Node) -> tuple[str, str] | None:
+        """(`var.get(name)`, the read's value when that gave None) for a plain-mode read of
+        a context variable's attribute, or of a hoisted dict's, that is not itself hoisted;
+        else None."""
+        if (not self.plain or self.counting or self.trace or not isinstance(node, A.Attribute)):
+            return None
+        key = self.read_key(node)
+        if key is None or key in self.hoisted:
+            return None
+        name = self.const(node.name)
+        lowered = self.const(node.name.lower())
+        root = self.context_root(node.target)
+        if root is None:
+            target = self.value(node.target)
+            if target not in self.dict_locals:
+                return None
+            miss = self.miss_code(target, node.name, lowered)
+            return f"{target}.get({name})", miss
+        self.variable_local(root, custom=True)  # marks it: the prologue checks it
+        var = self.variable_local(root, custom=False)
+        if (root, node.name.lower()) in VIRTUAL:
+            miss = (
+                f"_readvattr({var}, None, {name}, {lowered}, {self.const(root)}, "
+                f"{self.span(node)})"
+            )
+        else:
+            miss = self.miss_code(var, node.name, lowered)
+        return f"{var}.get({name})", miss
+
+    def miss_code(self, mapping: str, name: str, lowered: str) -> str:
+        """After `mapping.get(name)` gave None: null unless a key matches ignoring case
+        (and the exact key is absent: an exact key holding null is a hit)."""
+        variants = case_variants(name.lower())
+        miss = f"_miss({mapping}, {lowered}, {self.const(name)})"
         if variants is None:
-            return f"_miss({mapping}, {lowered})"
-        return f"(None if {self.const(variants)}.isdisjoint({mapping}) else _miss({mapping}, {lowered}))"
+            return miss
+        return f"(None if {self.const(variants)}.isdisjoint({mapping}) else {miss})"
 
     def v_Index(self, node: A.Index) -> str:
         return f"_index({self.value(node.target)}, {self.value(node.index)}, {self.span(node)})"
@@ -797,9 +861,9 @@ class CodeGenerator:
                 and all(isinstance(a, A.IntegerLiteral) for a in node.args)):
             low, high = (self.const(a.value) for a in node.args)  # type: ignore[union-attr]
             t = self.fresh()
-            subject = self.value(node.subject)
+            subject, arg_t = self.guard_subject(node.subject, t)
             inline = f"({low} <= {t} <= {high})" if want else f"not ({low} <= {t} <= {high})"
-            slow = f"_between({t}, {low}, {high}, {self.span(node)}) is {want!r}"
+            slow = f"_between({arg_t}, {low}, {high}, {self.span(node)}) is {want!r}"
             return f"({inline} if ({t} := {subject}).__class__ is _int else {slow})"
         if node.mode is not None or len(node.args) != 1:
             if node.op is A.TestOp.DEFINED and not node.args:
@@ -810,6 +874,16 @@ class CodeGenerator:
         op = node.op
         t = self.fresh()
         if op is A.TestOp.EQUAL:
+            if want and isinstance(arg, A.StringLiteral | A.BooleanLiteral):
+                raw = self.raw_read(node.subject)
+                if raw is not None:
+                    # a hit compares directly; only a None read resolves the miss
+                    head, miss = raw
+                    k = (self.const(arg.value) if isinstance(arg, A.StringLiteral)
+                         else repr(arg.value))
+                    cmp = "==" if isinstance(arg, A.StringLiteral) else "is"
+                    return (f"(({t} := {head}) {cmp} {k} or "
+                            f"({t} is None and {miss} {cmp} {k}))")
             if isinstance(arg, A.StringLiteral):
                 k = self.const(arg.value)
                 subject = self.value(node.subject)
@@ -858,9 +932,9 @@ class CodeGenerator:
             if op not in inline_for:
                 return None
             inline = inline_for[op] if want else f"(not {inline_for[op]})"
-        subject = self.value(node.subject)
+        subject, arg_t = self.guard_subject(node.subject, t)
         cls = "_list" if op is A.TestOp.CONTAINS else "_str"
-        slow = f"{helpers.TEST_HELPERS[op.value]}({t}, {k}, {self.span(node)}) is {want!r}"
+        slow = f"{helpers.TEST_HELPERS[op.value]}({arg_t}, {k}, {self.span(node)}) is {want!r}"
         return f"({inline} if ({t} := {subject}).__class__ is {cls} else {slow})"
 
     def literal_found(self, regex: str, t: str) -> str:
@@ -889,7 +963,7 @@ class CodeGenerator:
         words = frozenset(i.value for i in arg.items if isinstance(i, A.StringLiteral))
         k = self.const(words)
         t = self.fresh()
-        subject = self.value(node.subject)
+        subject, arg_t = self.guard_subject(node.subject, t)
         op = node.op
         if op is A.TestOp.IN:
             inline, cls = f"({t} in {k})", "_str"
@@ -906,10 +980,24 @@ class CodeGenerator:
         if not positive:
             inline = f"(not {inline})"
         slow = (
-            f"{helpers.TEST_HELPERS[op.value]}({t}, {self.value(arg)}, {self.span(node)}) "
+            f"{helpers.TEST_HELPERS[op.value]}({arg_t}, {self.value(arg)}, {self.span(node)}) "
             f"is {want!r}"
         )
         return f"({inline} if ({t} := {subject}).__class__ is {cls} else {slow})"
+
+    def count_compare(
+        self, node: A.Comparison, count: A.Macro, op: A.CompareOp, k: str, *, want: bool
+    ) -> str:
+        """`count of X <op> N`: `len` of a list compared inline."""
+        t = self.fresh()
+        py = {A.CompareOp.LT: "<", A.CompareOp.LE: "<=", A.CompareOp.GT: ">",
+              A.CompareOp.GE: ">="}[op]
+        inverse = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[py]
+        subject, arg_t = self.guard_subject(count.operand, t)
+        inline = f"_len({t}) {py if want else inverse} {k}"
+        counted = f"_macro({self.const(count.op.value)}, {arg_t}, {self.span(count)})"
+        slow = f"{self._COMPARE[op]}({counted}, {k}, {self.span(node)}) is {want!r}"
+        return f"(({inline}) if ({t} := {subject}).__class__ is _list else {slow})"
 
     def compare_fast(self, node: A.Comparison, *, want: bool) -> str | None:
         if len(node.ops) != 1:
@@ -928,10 +1016,13 @@ class CodeGenerator:
             return self.test_fast(test, want=want != test.negated)
         k = self.const(right.value)
         t = self.fresh()
+        if (isinstance(left, A.Macro) and left.op is A.MacroOp.COUNT
+                and self.context_root(left.operand) != "cart"):
+            return self.count_compare(node, left, op, k, want=want)
         py = {A.CompareOp.LT: "<", A.CompareOp.LE: "<=", A.CompareOp.GT: ">",
               A.CompareOp.GE: ">="}[op]
         inverse = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[py]
-        subject = self.value(left)
+        subject, arg_t = self.guard_subject(left, t)
         inline = f"{t} {py} {k}" if want else f"{t} {inverse} {k}"
-        slow = f"{self._COMPARE[op]}({t}, {k}, {self.span(node)}) is {want!r}"
+        slow = f"{self._COMPARE[op]}({arg_t}, {k}, {self.span(node)}) is {want!r}"
         return f"(({inline}) if ({t} := {subject}).__class__ is _int else {slow})"

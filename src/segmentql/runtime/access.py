@@ -55,9 +55,12 @@ def fold_get(mapping: Mapping[Any, Any], lowered: str) -> Any:
     return mapping[key]
 
 
-def fold_miss(mapping: dict[Any, Any], lowered: str) -> Any:
-    """After an exact-case miss on a dict: the value of a key equal to `lowered` ignoring
-    case, else None (the lean path generated code calls)."""
+def fold_miss(mapping: dict[Any, Any], lowered: str, name: str | None = None) -> Any:
+    """After `mapping.get(name)` gave None: the value of a key equal to `lowered` ignoring
+    case, else None (the lean path generated code calls). An exact key `name` holding
+    None is a hit: null, whatever other spellings hold."""
+    if name is not None and name in mapping:
+        return None
     try:
         table = _FOLDS[tuple(mapping)]
     except KeyError:
