@@ -23,8 +23,8 @@ odd values) when the prologue sees otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -40,6 +40,42 @@ from segmentql.syntax import ast as A
 CLOCK_NAMES = frozenset({"now", "today", "yesterday", "tomorrow"})
 TIME_OPS = frozenset({A.TestOp.BEFORE, A.TestOp.AFTER, A.TestOp.AT_TIME})
 TIME_CASTS = frozenset({A.CastType.DATE, A.CastType.DATETIME, A.CastType.TIME})
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def child_nodes(node: A.Node) -> list[A.Node]:
+    """`node.children()` as a list, without looking up the dataclass fields each time."""
+    names = _CHILD_FIELDS.get(type(node))
+    if names is None:
+        names = tuple(f.name for f in fields(node) if f.name != "span")
+        _CHILD_FIELDS[type(node)] = names
+    out: list[A.Node] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, A.Node):
+            out.append(value)
+        elif isinstance(value, tuple):
+            out.extend(_nodes_in(value))
+    return out
+
+
+def _nodes_in(items: tuple[Any, ...]) -> Iterator[A.Node]:
+    for item in items:
+        if isinstance(item, A.Node):
+            yield item
+        elif isinstance(item, tuple):
+            yield from _nodes_in(item)
+
+
+def walk(root: A.Node) -> Iterator[A.Node]:
+    """`root` and its descendants (pre-order, iterative)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(child_nodes(node)))
 
 
 class CodegenError(Exception):
@@ -80,6 +116,8 @@ class CodeGenerator:
         self.plain = plain
         self.trace_nodes: dict[int, A.Node] = {}
         self.uses_time = False
+        #: An attribute named `age` is read (it may be derived from birthDate and `now`).
+        self.reads_age = False
         self._constant: dict[int, tuple[A.Node, bool]] = {}
         # Context variables read: lowered name -> (value local, custom local or None)
         self.variables: dict[str, list[str | None]] = {}
@@ -157,15 +195,44 @@ class CodeGenerator:
     # --------------------------------------------------------------------------------------
 
     def prepare(self, roots: list[A.Node]) -> None:
-        """Pass 1: count reads (for hoisting) and note which variables are used."""
-        self.counting = True
-        for root in roots:
-            self.value(root)
+        """Pass 1: count attribute reads (for hoisting), and which are only ever read
+        through (targets of further reads).
+
+        One walk over the tree. Names bound by `let`, arrow functions and quantifiers are
+        counted as if they were context variables: that can only hoist a read that is then
+        not used, or count a use as direct that is not, never the reverse (a hoisted read is
+        treated as a dict only when every counted use reads through it).
+        """
         self.counting = False
         self._reset_locals()
+        counts = self.read_counts
+        targets = self.target_counts
+        for root in roots:
+            for node in walk(root):
+                if isinstance(node, A.Attribute):
+                    if node.name.lower() == "age":
+                        self.reads_age = True
+                    key = self._static_key(node)
+                    if key is None:
+                        continue
+                    counts[key] = counts.get(key, 0) + 1
+                    if len(key) > 2:
+                        targets[key[:-1]] = targets.get(key[:-1], 0) + 1
         for key, count in sorted(self.read_counts.items(), key=lambda kv: len(kv[0])):
             if count >= 2:
                 self.hoisted[key] = ""
+
+    @staticmethod
+    def _static_key(node: A.Attribute) -> tuple[str, ...] | None:
+        names = [node.name]
+        target = node.target
+        while isinstance(target, A.Attribute):
+            names.append(target.name)
+            target = target.target
+        if not isinstance(target, A.Variable) or target.name.lower() in CLOCK_NAMES:
+            return None
+        names.append(target.name.lower())
+        return tuple(reversed(names))
 
     def _reset_locals(self) -> None:
         self.variables = {}
@@ -277,7 +344,7 @@ class CodeGenerator:
                 return False
             if isinstance(node, A.Test) and (node.op in TIME_OPS or node.mode is not None):
                 return False
-            return all(self.is_constant(c) for c in node.children())
+            return all(self.is_constant(c) for c in child_nodes(node))
         return False
 
     def fold(self, node: A.Node) -> str | None:
@@ -421,10 +488,6 @@ class CodeGenerator:
                 f"{self.span(node)})"
             )
             return f"({t} if ({t} := {fast}) is not _M else {slow})"
-        if self.counting:
-            target_key = self.read_key(node.target)
-            if target_key is not None:
-                self.target_counts[target_key] = self.target_counts.get(target_key, 0) + 1
         target = self.value(node.target)
         if target in self.dict_locals:
             miss = self.miss_code(target, node.name, lowered)
@@ -587,7 +650,7 @@ class CodeGenerator:
         )
 
     def _has_duration(self, node: A.Binary) -> bool:
-        return any(isinstance(n, A.DurationLiteral) for n in node.walk())
+        return any(isinstance(n, A.DurationLiteral) for n in walk(node))
 
     def logical(self, node: A.Node) -> str:
         """A logical operand: True/False/error (null is false, other values an error)."""

@@ -122,7 +122,7 @@ class Query:
             params, general = "_v, now=None, time_zone=None", "_ENTRY_general(_v)"
         source = plain.build_guarded("_ENTRY_matches", plain_code, params,
                                      bail=f"return {general}")
-        if _reads_age(ast) and not self.uses_time:
+        if plain.reads_age and not self.uses_time:
             # `age` may be derived from birthDate, which needs the caller's `now`.
             source = source.replace(
                 "    try:\n",
@@ -280,10 +280,6 @@ class Query:
         except Exception as exc:
             result = ErrorValue("Q300", f"internal evaluation failure: {exc}", self.ast.span)
         return build_explanation(self, export(result), records, self._trace_nodes)
-
-
-def _reads_age(ast: A.Node) -> bool:
-    return any(isinstance(n, A.Attribute) and n.name.lower() == "age" for n in ast.walk())
 
 
 # ------------------------------------------------------------------------------------------
