@@ -23,6 +23,8 @@ odd values) when the prologue sees otherwise.
 
 from __future__ import annotations
 
+import functools
+import types
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
@@ -40,6 +42,14 @@ from segmentql.syntax import ast as A
 CLOCK_NAMES = frozenset({"now", "today", "yesterday", "tomorrow"})
 TIME_OPS = frozenset({A.TestOp.BEFORE, A.TestOp.AFTER, A.TestOp.AT_TIME})
 TIME_CASTS = frozenset({A.CastType.DATE, A.CastType.DATETIME, A.CastType.TIME})
+
+
+@functools.lru_cache(maxsize=1024)
+def compile_source(source: str) -> types.CodeType:
+    """`compile()` of generated source, cached by the text. The text depends only on the
+    query's shape (values reach the code through its namespace), so queries of one shape,
+    such as `user's plan is "a"` and `user's plan is "b"`, share one code object."""
+    return compile(source, "<segmentql>", "exec")
 
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from segmentql.compiler.codegen import CodeGenerator, CodegenError
+from segmentql.compiler.codegen import CodeGenerator, CodegenError, compile_source
 from segmentql.diagnostics import Diagnostic, Severity, Span, has_errors, sort_diagnostics
 from segmentql.errors import EvaluationError, QueryError
 from segmentql.runtime.access import CURRENT_NOW
@@ -134,7 +134,7 @@ class Query:
         self._ns = namespace = plain.ns
         namespace["_clockmatch"] = self._clock_matches
         namespace["_ENTRY_general"] = self._general_on_first_use
-        exec(compile(source, "<segmentql>", "exec"), namespace)
+        exec(compile_source(source), namespace)
         self._match_fn: Callable[..., bool] = namespace["_ENTRY_matches"]
         self._evaluate_fn: Callable[..., Any] | None = None
         self._trace_fn: Callable[..., Any] | None = None
@@ -167,7 +167,7 @@ class Query:
             source = gen.build_function("_ENTRY_evaluate", value_code)
             source += gen.build_guarded("_ENTRY_general", true_code, _MATCH_PARAMS)
             source += tracer.build_function("_ENTRY_trace", trace_code, "_v, _now, _tz, _rec")
-            exec(compile(source, "<segmentql>", "exec"), self._ns)
+            exec(compile_source(source), self._ns)
             self._sources.append(source)
             self._trace_nodes = tracer.trace_nodes
             self._trace_fn = self._ns["_ENTRY_trace"]
@@ -360,5 +360,7 @@ def compile_ast(
 
 
 def clear_cache() -> None:
+    """Forget every compiled query and every cached code object."""
     with _CACHE_LOCK:
         _CACHE.clear()
+    compile_source.cache_clear()
