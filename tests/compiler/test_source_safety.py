@@ -31,6 +31,8 @@ ALLOWED_KEYWORDS = set(keyword.kwlist) | {
     "now", "time_zone", "Exception", "get", "run", "found", "startswith", "endswith",
     "isdisjoint",
     "__class__",
+    # literal regexes (`~/@acme\.com$/i`): str methods, RE2 for non-ASCII strings
+    "lower", "isascii", "re2_found",
 }
 QUERIES = sorted({str(case.data["query"]) for case in load_all()})
 
@@ -65,6 +67,7 @@ def test_every_corpus_query_compiles_to_clean_source() -> None:
         "user's _k1 is \"_k1\"",
         'user\'s name is "\\"); import os; (\\""',
         "let _t1 = 5; _t1 + 1",
+        'user\'s email matches ~/^__import__\\(os\\)$/i',
     ],
 )
 def test_hostile_text_stays_data(text: str) -> None:
