@@ -86,3 +86,13 @@ def test_kelvin_sign_matches_k_ignoring_case() -> None:
     assert query.matches({"user": {"email": "O\u212a"}}) is True  # RE2 folds K (Kelvin) to k
     assert query.matches({"user": {"email": "OK"}}) is True
     assert query.matches({"user": {"email": "OKx"}}) is False
+
+
+def test_dotted_capital_i_is_not_i_to_re2() -> None:
+    # 'İ'.lower() is 'i' + a combining dot; RE2's case folding does not map it to 'i'
+    for pattern, text in [("xi$", "x\u0130"), ("^i", "\u0130x"), ("xi", "x\u0130y"),
+                          ("^xi$", "x\u0130"), ("ok$", "o\u212a"), ("^k", "\u212ax")]:
+        expected = re2_search(pattern, "i", text)
+        assert compile_regex(pattern, "i").found(text) is expected
+        query = segmentql.compile(f"user's email matches ~/{pattern}/i")
+        assert query.matches({"user": {"email": text}}) is expected, (pattern, text)

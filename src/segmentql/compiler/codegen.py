@@ -1024,6 +1024,11 @@ class CodeGenerator:
             "both": f"({s} == {text})",
             "none": f"({text} in {s})",
         }[literal.anchor]
+        if literal.ignore_case and literal.anchor in ("end", "both"):
+            # Only U+0130 and the Kelvin sign lower to ASCII; U+0130 lowers to `i` plus a
+            # combining dot, so it never ends an ASCII suffix, and RE2 folds Kelvin to `k`:
+            # a lowered ASCII suffix is an RE2 match whatever the string.
+            return f"({test} or (not {t}.isascii() and {regex}.re2_found({t})))"
         if literal.ignore_case:
             return f"({test} if {t}.isascii() else {regex}.re2_found({t}))"
         return test
