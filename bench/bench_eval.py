@@ -190,9 +190,10 @@ def _calibrate(f: Callable[[Any], Any], target_ns: int) -> int:
 
 
 def paired(base: Callable[[Any], Any], ours: Callable[[Any], Any], repeats: int,
-           target_ns: int) -> tuple[float, float]:
-    """ns per call of each, interleaved run by run; the minimum over runs (the least
-    disturbed by other processes on a shared machine)."""
+           target_ns: int) -> tuple[float, float, float]:
+    """ns per call of each, interleaved run by run: the minimum over runs (the least
+    disturbed by other processes on a shared machine), and the median of the ratios of
+    the runs taken side by side (adjacent in time, so a change of load cancels out)."""
     n_base = _calibrate(base, target_ns)
     n_ours = _calibrate(ours, target_ns)
     b: list[float] = []
@@ -204,7 +205,7 @@ def paired(base: Callable[[Any], Any], ours: Callable[[Any], Any], repeats: int,
             o.append(_loop(ours, n_ours) / (n_ours * len(PROFILES)))
     finally:
         gc.enable()
-    return min(b), min(o)
+    return min(b), min(o), statistics.median(x / y for x, y in zip(o, b, strict=True))
 
 
 def compile_time_us(text: str, repeats: int) -> dict[str, float]:
@@ -311,18 +312,19 @@ def run(full: bool) -> dict[str, Any]:
         got = [query.matches(p) for p in PROFILES]
         assert [base(p) for p in PROFILES] == expected, (rule_id, "baseline")
         assert got == expected, (rule_id, got, expected)
-        base_ns, ours_ns = paired(base, query.matches, repeats, target)
+        base_ns, ours_ns, pair_ratio = paired(base, query.matches, repeats, target)
         times = compile_time_us(text, 30 if full else 15)
         clauses = sum(1 for n in ast.walk() if type(n).__name__ in ("Test", "Comparison"))
         rows.append({
             "rule": rule_id, "title": title, "query": text, "clauses": clauses,
             "base_ns": base_ns, "ours_ns": ours_ns, "ratio": ours_ns / base_ns,
+            "pair_ratio": pair_ratio,
             "compile_us": times["total"], "check_us": times["check"],
             "codegen_us": times["codegen"], "codegen_warm_us": times["codegen_warm"],
             "results": got,
         })
         print(f"({rule_id}) {title:38s} base {base_ns:6.0f} ns  segmentql {ours_ns:6.0f} ns"
-              f"  ratio {ours_ns / base_ns:4.2f}x  compile {times['total']:6.0f} us"
+              f"  ratio {ours_ns / base_ns:4.2f}x (pairs {pair_ratio:4.2f}x)  compile {times['total']:6.0f} us"
               f" (parse+check {times['check']:4.0f}, codegen {times['codegen']:4.0f},"
               f" warm {times['codegen_warm']:3.0f})", file=sys.stderr, flush=True)
     audiences = audience_throughput(1000, 5 if full else 3)
@@ -343,15 +345,17 @@ def markdown(result: dict[str, Any]) -> str:
     out = [
         f"Machine: {result['machine']}; mode: {result['mode']}.",
         "",
-        "| rule | query | clauses | hand-written ns | segmentql ns | ratio | compile µs "
+        "| rule | query | clauses | hand-written ns | segmentql ns | ratio | ratio, median "
+        "of pairs | compile µs "
         "(parse+check+codegen) | parse+check µs | codegen µs | codegen µs, shape seen |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["rules"]:
         query = r["query"].replace("|", "\\|")
         out.append(
             f"| ({r['rule']}) {r['title']} | `{query}` | {r['clauses']} | {r['base_ns']:.0f} | "
-            f"{r['ours_ns']:.0f} | {r['ratio']:.2f}× | {r['compile_us']:.0f} | "
+            f"{r['ours_ns']:.0f} | {r['ratio']:.2f}× | {r['pair_ratio']:.2f}× | "
+            f"{r['compile_us']:.0f} | "
             f"{r['check_us']:.0f} | {r['codegen_us']:.0f} | {r['codegen_warm_us']:.0f} |"
         )
     a = result["audiences"]
