@@ -63,3 +63,18 @@ def test_exact_key_holding_null_is_a_hit() -> None:
     query = segmentql.compile('user\'s plan is "pro"')
     assert query.matches({"user": {"Plan": "pro", "plan": None}}) is False
     assert query.matches({"user": {"Plan": "pro"}}) is True
+
+
+def test_audience_set_reads_through_hoisted_dicts_like_single_queries() -> None:
+    from segmentql.compiler import compile_audiences
+
+    texts = {
+        "berlin": 'user\'s address\'s city is "Berlin"',
+        "not_fr": 'not (user\'s address\'s country is "FR")',
+        "munich": 'user\'s address\'s city is "Munich" or user\'s address\'s country is "DE"',
+    }
+    audiences = compile_audiences(texts)
+    for profile in PROFILES:
+        expected = {name: segmentql.compile(text).matches(profile)
+                    for name, text in texts.items()}
+        assert audiences.evaluate(profile) == expected, profile
