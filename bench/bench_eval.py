@@ -234,6 +234,13 @@ def compile_time_us(text: str, repeats: int) -> dict[str, float]:
             "codegen": statistics.median(codegen), "codegen_warm": statistics.median(warm)}
 
 
+#: The compile-time target's yardstick: a five-clause rule of the usual kind.
+FIVE_CLAUSES = (
+    'user\'s plan is "pro" and user\'s age >= 18 and user\'s verified is true '
+    'and user\'s email ends with "@acme.com" and user\'s interests include "sports"'
+)
+
+
 def reference_compile_us(repeats: int = 50) -> float:
     """CPython's own `compile()` of a plain 1 KB function: the machine's yardstick for
     compile times (code generation ends in one such call)."""
@@ -327,6 +334,9 @@ def run(full: bool) -> dict[str, Any]:
               f"  ratio {ours_ns / base_ns:4.2f}x (pairs {pair_ratio:4.2f}x)  compile {times['total']:6.0f} us"
               f" (parse+check {times['check']:4.0f}, codegen {times['codegen']:4.0f},"
               f" warm {times['codegen_warm']:3.0f})", file=sys.stderr, flush=True)
+    five = compile_time_us(FIVE_CLAUSES, 30 if full else 15)
+    print(f"five-clause rule: compile {five['total']:.0f} us (parse+check {five['check']:.0f},"
+          f" codegen {five['codegen']:.0f}, warm {five['codegen_warm']:.0f})", file=sys.stderr)
     audiences = audience_throughput(1000, 5 if full else 3)
     print(f"1,000 audiences: {audiences['us_per_set']:.0f} us per profile "
           f"({audiences['ns_per_audience']:.0f} ns per audience)", file=sys.stderr)
@@ -335,6 +345,7 @@ def run(full: bool) -> dict[str, Any]:
                    f"{platform.machine()}, load {__import__('os').getloadavg()}",
         "mode": "full" if full else "quick",
         "rules": rows,
+        "five_clauses": {"query": FIVE_CLAUSES, **five},
         "audiences": audiences,
         "peers": peers(),
         "reference_compile_us": reference_compile_us(),
@@ -359,7 +370,12 @@ def markdown(result: dict[str, Any]) -> str:
             f"{r['check_us']:.0f} | {r['codegen_us']:.0f} | {r['codegen_warm_us']:.0f} |"
         )
     a = result["audiences"]
+    five = result["five_clauses"]
     out += [
+        "",
+        f"Five-clause rule `{five['query']}`: compile {five['total']:.0f} µs cold "
+        f"(parse + check {five['check']:.0f}, codegen {five['codegen']:.0f}); codegen "
+        f"{five['codegen_warm']:.0f} µs with the shape seen.",
         "",
         f"Audience set: {a['audiences']:,} audiences compiled in {a['compile_s']:.2f} s; "
         f"one `AudienceSet.evaluate` against one profile takes {a['us_per_set']:.0f} µs "
