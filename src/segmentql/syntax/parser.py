@@ -23,6 +23,7 @@ from segmentql.diagnostics import Diagnostic, Severity, Span, has_errors, sort_d
 from segmentql.errors import QuerySyntaxError
 from segmentql.grammar import grammar_text
 from segmentql.syntax import ast
+from segmentql.syntax.driver import FastParser
 from segmentql.syntax.lexer import CURRENT, ParseState, QueryLexer, current_state
 from segmentql.syntax.syntax_errors import diagnose
 from segmentql.syntax.transform import ToAst
@@ -116,6 +117,17 @@ def _parser() -> Lark:
     return _PARSER
 
 
+_FAST_PARSER: FastParser | None = None
+
+
+def _fast_parser() -> FastParser:
+    global _FAST_PARSER
+    if _FAST_PARSER is None:
+        fast = FastParser(_parser())
+        _FAST_PARSER = fast
+    return _FAST_PARSER
+
+
 def parse(text: str, *, max_length: int = DEFAULT_MAX_LENGTH,
           max_depth: int = DEFAULT_MAX_DEPTH) -> ast.Expr:
     """Parse one query. Raises `QuerySyntaxError` holding every diagnostic found."""
@@ -136,6 +148,23 @@ def parse_with_diagnostics(text: str, *, max_length: int = DEFAULT_MAX_LENGTH,
     reset = CURRENT.set(state)
     node: ast.Expr | None = None
     try:
+        node = cast("ast.Expr", _fast_parser().parse(text, state))
+    except Exception:
+        # A syntax error (or a bug): lark parses the text again and explains what it finds.
+        state.diagnostics.clear()
+        state.tokens.clear()
+        state.big_integers.clear()
+        node = _lark_parse(text, state)
+    finally:
+        CURRENT.reset(reset)
+    return _finish(state, node, max_depth)
+
+
+def _lark_parse(text: str, state: ParseState) -> ast.Expr | None:
+    """The tree for `text` by lark's own parser, or None with the syntax errors in `state`
+    (`CURRENT` is `state`)."""
+    node: ast.Expr | None = None
+    try:
         node = cast("ast.Expr", _parser().parse(text))  # built by the inline transformer
     except UnexpectedInput as error:
         token = getattr(error, "token", None)
@@ -149,8 +178,11 @@ def parse_with_diagnostics(text: str, *, max_length: int = DEFAULT_MAX_LENGTH,
             "Q101", state.span(0, len(text)),
             f"internal parser error ({type(error).__name__}); please report this query",
         )
-    finally:
-        CURRENT.reset(reset)
+    return node
+
+
+def _finish(state: ParseState, node: ast.Expr | None, max_depth: int) -> ParseResult:
+    """The result of a parse: the deferred diagnostics and the depth limits applied."""
     for span in state.big_integers.values():
         state.error(
             "Q108", span, "integer literal is outside the 64-bit range",
