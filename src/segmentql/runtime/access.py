@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from segmentql.diagnostics import NO_SPAN, Span
 from segmentql.runtime.errors import MISSING, ErrorValue
+from segmentql.runtime.temporal import part_kind, temporal_part
 from segmentql.runtime.values import CURRENT_ZONE, a_kind
 
 #: The evaluation's `now` for virtual attributes such as `age` (None: the real clock).
@@ -118,7 +119,7 @@ def read_variable_attribute(
     if target.__class__ is ErrorValue:
         return target
     if not isinstance(target, Mapping):
-        return _not_a_map(target, name, span)
+        return _part_or_mismatch(target, name, span)
     if custom is not None:
         value = custom.get(name)
         if value is not None:
@@ -157,13 +158,18 @@ def read_attribute(target: Any, name: str, lowered: str, span: Span = NO_SPAN) -
         if value is MISSING:
             value = fold_get(target, lowered)
         return None if value is MISSING else value
-    return _not_a_map(target, name, span)
+    return _part_or_mismatch(target, name, span)
 
 
-def _not_a_map(target: Any, name: str, span: Span) -> ErrorValue:
-    return ErrorValue(
-        "Q301", f"cannot read attribute '{name}' of {a_kind(target)}", span
-    )
+def _part_or_mismatch(target: Any, name: str, span: Span) -> Any:
+    """A date, datetime or time part (`today's year`), else a type-mismatch error."""
+    temporal = part_kind(target)
+    if temporal is None:
+        return ErrorValue("Q301", f"cannot read attribute '{name}' of {a_kind(target)}", span)
+    part = temporal_part(temporal, name.lower())
+    if part is None:
+        return ErrorValue("Q301", f"{a_kind(temporal)} has no part '{name}'", span)
+    return part
 
 
 def virtual_attribute(target: Mapping[Any, Any], lowered: str, variable: str) -> Any:

@@ -155,10 +155,11 @@ class EventQuery:
         selected = self._in_window(events, window_duration, session_id, now, tz)
         if selected.__class__ is ErrorValue:
             return selected
-        error: ErrorValue | None = None
-        matched = 0
+        sure, doubtful, error = selected
         interests: list[Any] = []
-        for props in selected:
+        doubtful_interests = False
+        matched = unknown = 0
+        for props, certain in [*((p, True) for p in sure), *((p, False) for p in doubtful)]:
             if self.argument_key is not None and argument is not None:
                 got = read_attribute(props, self.argument_key, self.argument_key.lower())
                 if not ((isinstance(got, str) and isinstance(argument, str) and got == argument)
@@ -167,7 +168,10 @@ class EventQuery:
             if self.kind == "interestShown" and argument is not None:
                 topics = read_attribute(props, "interests", "interests")
                 if is_list(topics):
-                    interests.extend(topics)
+                    if certain:
+                        interests.extend(topics)
+                    else:
+                        doubtful_interests = True
                 if self.determiner in (None, "any", "either"):
                     wanted = argument if is_list(argument) else [argument]
                     if contains_either(topics, wanted, self.span) is not True:
@@ -176,24 +180,27 @@ class EventQuery:
                 ok = criteria(props)
                 if ok.__class__ is ErrorValue:
                     error = error or ok
+                    unknown += 1
                     continue
                 if ok is not True:
                     continue
-            matched += 1
+            if certain:
+                matched += 1
+            else:
+                unknown += 1
         if self.kind == "interestShown" and self.determiner in ("all of", "none of", "neither"):
             wanted = argument if is_list(argument) else [argument]
             if self.determiner == "all of":
-                return contains_all(interests, wanted, self.span)
-            return contains_none(interests, wanted, self.span)
-        if self.count_op == "exactly":
-            ok_count = matched == times
-        elif self.count_op == "at most":
-            ok_count = matched <= times
-        else:
-            ok_count = matched >= times
-        if ok_count or error is None:
-            return ok_count
-        return error
+                result = contains_all(interests, wanted, self.span)
+                undecided = result is False
+            else:
+                result = contains_none(interests, wanted, self.span)
+                undecided = result is True
+            if undecided and doubtful_interests and error is not None:
+                return error
+            return result
+        decided = _count_test(self.count_op, times, matched, unknown)
+        return error if decided is None else decided
 
     def _in_window(
         self,
@@ -222,6 +229,8 @@ class EventQuery:
         elif window is not None:
             start, end = window_bounds(window, now, tz)
         out: list[Any] = []
+        doubtful: list[Any] = []  # events whose timestamp cannot be read
+        error: ErrorValue | None = None
         for event in events:
             if not isinstance(event, Mapping) or event.get("type") != kind:
                 continue
@@ -229,11 +238,15 @@ class EventQuery:
                 sid = event.get("sessionId")
                 if sid is None or sid.__class__ is not session.__class__ or sid != session:
                     continue
+            into = out
             if start is not None:
                 ts = _timestamp(event)
                 if ts is None:
-                    return ErrorValue("Q310", "an event has no valid timestamp", self.span)
-                if ts < start or (ts > end if window == "in the last" else ts >= end):  # type: ignore[operator]
+                    error = error or ErrorValue(
+                        "Q310", "an event has no valid timestamp", self.span
+                    )
+                    into = doubtful
+                elif ts < start or (ts > end if window == "in the last" else ts >= end):  # type: ignore[operator]
                     continue
             props = event.get("properties")
             if props is None:
@@ -241,10 +254,27 @@ class EventQuery:
             if self.kind == "productOrdered":
                 items = read_attribute(props, "items", "items")
                 if is_list(items):
-                    out.extend(items)
+                    into.extend(items)
                 continue
-            out.append(props)
-        return out
+            into.append(props)
+        return out, doubtful, error
+
+
+def _count_test(count_op: str, times: int, matched: int, unknown: int) -> bool | None:
+    """The count test when `matched` events surely match and `unknown` more may: its value
+    if every possible count gives the same one, else None (the result is then the error)."""
+    low, high = matched, matched + unknown
+    if count_op == "exactly":
+        if not low <= times <= high:
+            return False
+        return True if low == high else None
+    if count_op == "at most":
+        if high <= times:
+            return True
+        return False if low > times else None
+    if low >= times:
+        return True
+    return False if high < times else None
 
 
 _NO_SESSION: Any = object()

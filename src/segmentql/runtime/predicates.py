@@ -267,13 +267,14 @@ def _member(x: Any, elements: Any) -> bool:
 
 
 def contains(c: Any, x: Any, span: Span = NO_SPAN) -> Any:
-    """`C contains X`: an element equal to X; on strings, a substring."""
+    """`C contains X`: an element equal to X; on strings, a substring. A null X is false
+    (spec §4: a test with a null operand), even when C holds a null, as `null is in C` is."""
     err = _first_error(c, x)
     if err is not None:
         return err
+    if x is None:
+        return False
     if isinstance(c, str):
-        if x is None:
-            return False
         if isinstance(x, str):
             return x in c
         return ErrorValue(
@@ -286,8 +287,7 @@ def contains(c: Any, x: Any, span: Span = NO_SPAN) -> Any:
 
 
 def is_in(x: Any, c: Any, span: Span = NO_SPAN) -> Any:
-    if x is None and c.__class__ is not ErrorValue:
-        return False
+    """`X is in C`: `C contains X` reversed."""
     return contains(c, x, span)
 
 

@@ -73,6 +73,14 @@ class Duration:
             self.weekend_days + other.weekend_days,
         )
 
+    def measures(self) -> tuple[int, int, int, int]:
+        """The four lengths a duration is compared by: months (a year is 12), weekdays,
+        weekend days, and the fixed length in microseconds (a week is 7 days, a day 24 h).
+        Two durations are equal when all four are; they are ordered when they differ in at
+        most one, by that one; otherwise they are incomparable (a month is not 30 days)."""
+        return (self.months, self.weekdays, self.weekend_days,
+                self.days * 86_400_000_000 + self.micros)
+
     def fixed_micros(self) -> int | None:
         """Length in microseconds when it has no calendar parts (days count as 24 h)."""
         if self.months or self.weekdays or self.weekend_days:
@@ -195,6 +203,45 @@ def to_instant(value: Any) -> dt.datetime | None:
     """Any date-like value as an aware instant (dates at start of day in the zone)."""
     t = to_temporal(value)
     return None if t is None else as_instant(t)
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_PARTS = frozenset({"year", "month", "day", "weekday"})
+_CLOCK_PARTS = frozenset({"hour", "minute", "second", "milli", "micro", "nano"})
+
+
+def part_kind(value: Any) -> dt.date | dt.time | None:
+    """The date, datetime or time whose parts `value's year` and the like read: a temporal
+    value itself, or an ISO string (`2024-07-23`, `2024-07-23T10:00Z`, `10:30`); else None.
+    A datetime is seen in the evaluation's time zone (as `now`, `today` and `is at` are)."""
+    if isinstance(value, str):
+        parsed: Any = parse_date(value) or parse_datetime(value)
+        if parsed is None and ":" in value:
+            time = parse_time(value)
+            parsed = None if time is None else time[0]
+        value = parsed
+    if isinstance(value, dt.datetime):
+        return value.astimezone(CURRENT_ZONE.get())
+    if isinstance(value, dt.date | dt.time):
+        return value
+    return None
+
+
+def temporal_part(value: dt.date | dt.time, lowered: str) -> int | str | None:
+    """`value's lowered` for a part the value has (reference §12), else None: a date has
+    year, month, day, weekday; a time hour, minute, second, milli, micro, nano (each the
+    whole fraction of the second in that unit); a datetime has both."""
+    if lowered in _DAY_PARTS:
+        if not isinstance(value, dt.date):
+            return None
+        if lowered == "weekday":
+            return _WEEKDAYS[value.weekday()]
+        return int(getattr(value, lowered))
+    if lowered not in _CLOCK_PARTS or not isinstance(value, dt.datetime | dt.time):
+        return None
+    if lowered in ("hour", "minute", "second"):
+        return int(getattr(value, lowered))
+    return value.microsecond * {"milli": 1, "micro": 1000, "nano": 1_000_000}[lowered] // 1000
 
 
 def normalize_local(value: dt.datetime) -> dt.datetime:

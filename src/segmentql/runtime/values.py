@@ -124,7 +124,12 @@ def values_equal(a: Any, b: Any) -> bool:
         if not is_list(b) or is_map(b) or len(a) != len(b):
             return False
         return all(values_equal(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b) and type(a) is type(b)
+    if type(a) is not type(b):
+        return False
+    measures = getattr(a, "measures", None)  # a Duration: `1 day == 24 hours`
+    if measures is not None:
+        return bool(measures() == b.measures())
+    return bool(a == b)
 
 
 def equality_key(value: Any) -> Any:
@@ -229,9 +234,12 @@ def compare(a: Any, b: Any) -> int:
     from segmentql.runtime.temporal import Duration
 
     if isinstance(a, Duration) and isinstance(b, Duration):
-        ka, kb = a.fixed_micros(), b.fixed_micros()
-        if ka is None or kb is None:
+        differing = [(x, y) for x, y in zip(a.measures(), b.measures(), strict=True) if x != y]
+        if not differing:
+            return 0
+        if len(differing) > 1:
             raise Incomparable
+        ka, kb = differing[0]
         return (ka > kb) - (ka < kb)
     raise Incomparable
 
