@@ -167,15 +167,15 @@ class EventQuery:
                     continue
             if self.kind == "interestShown" and argument is not None:
                 topics = read_attribute(props, "interests", "interests")
+                wanted = argument if is_list(argument) else [argument]
+                relevant = contains_either(topics, wanted, self.span) is True
                 if is_list(topics):
                     if certain:
                         interests.extend(topics)
-                    else:
+                    elif relevant:
                         doubtful_interests = True
-                if self.determiner in (None, "any", "either"):
-                    wanted = argument if is_list(argument) else [argument]
-                    if contains_either(topics, wanted, self.span) is not True:
-                        continue
+                if self.determiner in (None, "any", "either") and not relevant:
+                    continue
             if criteria is not None:
                 ok = criteria(props)
                 if ok.__class__ is ErrorValue:
