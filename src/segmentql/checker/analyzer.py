@@ -12,6 +12,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from segmentql.checker import messages, table
 from segmentql.checker.events import EVENT_PROPERTIES, property_type
@@ -196,7 +197,9 @@ class Checker:
                 return found
         return None
 
-    def declare(self, binding: Binding, span: Span) -> None:
+    def declare(self, binding: Binding, span: Callable[[], Span]) -> None:
+        """Bind a name in the innermost scope; `span` (the name's, found only when a
+        diagnostic needs it) is where a shadowing is reported."""
         folded = binding.name.casefold()
         shadowed = self.lookup(binding.name)
         if shadowed is not None and binding.kind == "parameter" and folded in self.scopes[-1]:
@@ -204,12 +207,12 @@ class Checker:
         elif shadowed is not None:
             self.report(
                 "Q219", f"`{binding.name}` shadows the {messages.kind_word(shadowed.kind)} of the "
-                "same name", span, help="rename one of them",
+                "same name", span(), help="rename one of them",
             )
         elif self.schema.variable(binding.name) is not None:
             self.report(
                 "Q219", f"`{binding.name}` shadows the context variable `{binding.name}`",
-                span, help="rename it: inside its scope the variable cannot be read",
+                span(), help="rename it: inside its scope the variable cannot be read",
             )
         self.scopes[-1][folded] = binding
         self.facts.bindings[id(binding.node)] = binding
@@ -322,10 +325,11 @@ class Checker:
         assert isinstance(node, ast.Attribute)
         self.facts.targets.add(id(node.target))
         target = self.expr(node.target)
-        return self._read(node, target, node.name, self.names.attribute(node))
+        # The name's own span is looked up only when a diagnostic needs it.
+        return self._read(node, target, node.name, partial(self.names.attribute, node))
 
     def _read(
-        self, node: ast.Node, target: SchemaType, name: str, name_span: Span
+        self, node: ast.Node, target: SchemaType, name: str, name_span: Callable[[], Span]
     ) -> SchemaType:
         """Reading `name` from a value of type `target` (attribute or string-key index)."""
         kind = target.kind
@@ -342,7 +346,7 @@ class Checker:
                     return part_type
             suggestions = did_you_mean(name, parts)
             self.report(
-                "Q201", f"a {kind.value} has no attribute `{name}`", name_span,
+                "Q201", f"a {kind.value} has no attribute `{name}`", name_span(),
                 help=help_for(suggestions) or "its attributes are " + ", ".join(parts),
                 suggestions=tuple(suggestions),
             )
@@ -355,7 +359,7 @@ class Checker:
                 owner = self._owner_text(node)
                 self.report(
                     "Q201", f"unknown attribute `{name}`" + (f" of `{owner}`" if owner else ""),
-                    name_span,
+                    name_span(),
                     help=help_for(suggestions)
                     or ("its attributes are " + ", ".join(f"`{n}`" for n in names[:12])
                         if names else None),
@@ -364,7 +368,7 @@ class Checker:
             else:
                 self.report(
                     "Q215", f"cannot read attribute `{name}` of a {_describe(target)}",
-                    name_span, help="only objects and maps have attributes",
+                    name_span(), help="only objects and maps have attributes",
                 )
             return ANY
         spec = resolved.spec
@@ -374,7 +378,7 @@ class Checker:
             if message is not None:
                 self.report(
                     "Q203", f"`{spec.name}` is deprecated" + (f": {message}" if message else ""),
-                    name_span, help=message or None,
+                    name_span(), help=message or None,
                 )
             self._extend_path(node, spec.name, custom=resolved.custom)
         else:
@@ -383,7 +387,9 @@ class Checker:
                 self._near_miss(target, name, name_span, custom=resolved.custom)
         return resolved.type
 
-    def _near_miss(self, target: SchemaType, name: str, span: Span, *, custom: bool) -> None:
+    def _near_miss(
+        self, target: SchemaType, name: str, span: Callable[[], Span], *, custom: bool
+    ) -> None:
         """An undeclared name read as custom/open that is one slip from a declared one."""
         close = near_misses(name, tuple(a.name for a in target.readable_attributes()
                                          if a.name != "custom"))
@@ -395,7 +401,7 @@ class Checker:
         else:
             message = f"`{name}` is not declared; it is read as an attribute of unknown type"
             note = "declare it in the schema to silence this warning"
-        self.report("Q202", message, span, help=help_for(close), suggestions=tuple(close),
+        self.report("Q202", message, span(), help=help_for(close), suggestions=tuple(close),
                     notes=(note,))
 
     def _extend_path(self, node: ast.Node, name: str, *, custom: bool) -> None:
@@ -417,7 +423,8 @@ class Checker:
         target = self.expr(node.target)
         index = self.expr(node.index)
         if isinstance(node.index, ast.StringLiteral) and target.kind is TypeKind.OBJECT:
-            return self._read(node, target, node.index.value, node.index.span)
+            index_span = node.index.span
+            return self._read(node, target, node.index.value, lambda: index_span)
         cat, icat = table.category(target), table.category(index)
         if cat is None:
             return ANY if target.is_any else NULL
@@ -444,7 +451,6 @@ class Checker:
     def _Call(self, node: ast.Node) -> SchemaType:
         assert isinstance(node, ast.Call)
         args = [self.expr(a) for a in node.args]
-        span = self.names.call(node)
         binding = self.lookup(node.function)
         if binding is not None:
             binding.used = True
@@ -453,7 +459,7 @@ class Checker:
                 if binding.type.kind is TypeKind.FUNCTION or binding.type.is_any:
                     return ANY
                 self.report("Q210", f"`{node.function}` is a {_describe(binding.type)}, "
-                            "not a function", span)
+                            "not a function", self.names.call(node))
                 return ANY
             if len(args) < len(binding.params):
                 missing = ", ".join(f"`{p}`" for p in binding.params[len(args):])
@@ -493,13 +499,14 @@ class Checker:
                     )
             return host.returns
         if self.schema.variable(node.function) is not None:
-            self.report("Q210", f"`{node.function}` is a variable, not a function", span)
+            self.report("Q210", f"`{node.function}` is a variable, not a function",
+                        self.names.call(node))
             return ANY
         candidates = [*self.schema.functions, *(
             b.name for s in self.scopes for b in s.values() if b.kind == "function")]
         suggestions = did_you_mean(node.function, candidates)
         self.report(
-            "Q210", f"unknown function `{node.function}`", span,
+            "Q210", f"unknown function `{node.function}`", self.names.call(node),
             help=help_for(suggestions)
             or "define it with `let` or register it with `schema.with_functions(...)`",
             suggestions=tuple(suggestions),
@@ -515,7 +522,7 @@ class Checker:
         self.scopes.append({})
         for param in node.params:
             self.declare(Binding(param, ANY, "parameter", node, used=True),
-                         self.names.word(node, param))
+                         partial(self.names.word, node, param))
         returns = self.expr(node.body)
         self.scopes.pop()
         return returns
@@ -526,7 +533,7 @@ class Checker:
         declared: list[Binding] = []
         for binding_node in node.bindings:
             value = binding_node.value
-            span = self.names.binding(binding_node)
+            span = partial(self.names.binding, binding_node)
             if isinstance(value, ast.Lambda):
                 returns = self._function_body(value)
                 self.facts.types[id(value)] = FUNCTION
@@ -909,11 +916,11 @@ class Checker:
                             node.count.span)
         self.scopes.append({})
         self.declare(Binding(node.item, element, "item", node, used=True),
-                     self.names.word(node, node.item))
+                     partial(self.names.word, node, node.item))
         if node.index is not None:
             index_type = STRING if collection.kind in (TypeKind.MAP,) else INTEGER
             self.declare(Binding(node.index, index_type, "index", node, used=True),
-                         self.names.word(node, node.index, last=True))
+                         partial(self.names.word, node, node.index, last=True))
         self._condition(node.condition, "condition after `satisfies`")
         self.scopes.pop()
         return BOOLEAN
