@@ -884,46 +884,35 @@ class CodeGenerator:
 
     def true(self, node: A.Node) -> str:
         """Python expression: the value of `node` is exactly True."""
-        if isinstance(node, A.Binary) and node.op is A.BinaryOp.AND:
-            return f"({self.true(node.left)} and {self.true(node.right)})"
-        if isinstance(node, A.Binary) and node.op is A.BinaryOp.OR:
-            return f"({self.true(node.left)} or {self.true(node.right)})"
-        if isinstance(node, A.Unary) and node.op is A.UnaryOp.NOT:
-            return self.false(node.operand)
-        if isinstance(node, A.BooleanLiteral):
-            return "True" if node.value else "False"
-        if isinstance(node, A.Let):
-            return self._let(node, self.true)
-        if isinstance(node, A.Test) and not self.trace:
-            fast = self.test_fast(node, want=not node.negated)
-            if fast is not None:
-                return fast
-        if isinstance(node, A.Comparison) and not self.trace:
-            fast = self.compare_fast(node, want=True)
-            if fast is not None:
-                return fast
-        return f"({self.value(node)} is True)"
+        return self.truth_is(node, want=True)
 
     def false(self, node: A.Node) -> str:
         """Python expression: the value of `node` is false or null (so `not node` is true)."""
-        if isinstance(node, A.Binary) and node.op is A.BinaryOp.AND:
-            return f"({self.false(node.left)} or {self.false(node.right)})"
-        if isinstance(node, A.Binary) and node.op is A.BinaryOp.OR:
-            return f"({self.false(node.left)} and {self.false(node.right)})"
+        return self.truth_is(node, want=False)
+
+    def truth_is(self, node: A.Node, *, want: bool) -> str:
+        """`true(node)` or, with `want` False, its dual `false(node)` (De Morgan for
+        `and`/`or`, `not` flips `want`)."""
+        if isinstance(node, A.Binary) and node.op in (A.BinaryOp.AND, A.BinaryOp.OR):
+            joiner = " and " if (node.op is A.BinaryOp.AND) == want else " or "
+            left = self.truth_is(node.left, want=want)
+            return f"({left}{joiner}{self.truth_is(node.right, want=want)})"
         if isinstance(node, A.Unary) and node.op is A.UnaryOp.NOT:
-            return self.true(node.operand)
+            return self.truth_is(node.operand, want=not want)
         if isinstance(node, A.BooleanLiteral):
-            return "False" if node.value else "True"
+            return "True" if node.value == want else "False"
         if isinstance(node, A.Let):
-            return self._let(node, self.false)
+            return self._let(node, self.true if want else self.false)
         if isinstance(node, A.Test) and not self.trace:
-            fast = self.test_fast(node, want=node.negated)
+            fast = self.test_fast(node, want=node.negated != want)
             if fast is not None:
                 return fast
         if isinstance(node, A.Comparison) and not self.trace:
-            fast = self.compare_fast(node, want=False)
+            fast = self.compare_fast(node, want=want)
             if fast is not None:
                 return fast
+        if want:
+            return f"({self.value(node)} is True)"
         t = self.fresh()
         return f"(({t} := {self.value(node)}) is False or {t} is None)"
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import math
+import operator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -97,31 +100,46 @@ def _finish(value: Any, span: Span) -> Any:
     return value
 
 
-def add(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
-    if a.__class__ is ErrorValue:
-        return a
-    if b.__class__ is ErrorValue:
-        return b
-    if a is None or b is None:
-        return None
+_Binary = Callable[[Any, Any, Span], Any]
+
+
+def _arithmetic(operation: _Binary) -> Callable[..., Any]:
+    """The shared start of the binary operators (spec §4): the first error wins, then a
+    null operand gives null; `operation` sees neither."""
+
+    @functools.wraps(operation)
+    def checked(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
+        if a.__class__ is ErrorValue:
+            return a
+        if b.__class__ is ErrorValue:
+            return b
+        if a is None or b is None:
+            return None
+        return operation(a, b, span)
+
+    return checked
+
+
+def _exact(x: Any, y: Any, operation: Callable[[Any, Any], Any], span: Span) -> Any:
+    """`operation` on two numbers of one kind (ints stay ints, decimals exact)."""
+    if x.__class__ is int and y.__class__ is int:  # no decimal context needed
+        return _check_int(operation(x, y), span)
+    x, y = _unify(x, y)
+    with decimal.localcontext(_CTX):
+        return _finish(operation(x, y), span)
+
+
+@_arithmetic
+def add(a: Any, b: Any, span: Span) -> Any:
     if is_number(a) and is_number(b):
-        x, y = _unify(a, b)
-        with decimal.localcontext(_CTX):
-            return _finish(x + y, span)
+        return _exact(a, b, operator.add, span)
     return _temporal(a, b, 1, "+", span)
 
 
-def subtract(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
-    if a.__class__ is ErrorValue:
-        return a
-    if b.__class__ is ErrorValue:
-        return b
-    if a is None or b is None:
-        return None
+@_arithmetic
+def subtract(a: Any, b: Any, span: Span) -> Any:
     if is_number(a) and is_number(b):
-        x, y = _unify(a, b)
-        with decimal.localcontext(_CTX):
-            return _finish(x - y, span)
+        return _exact(a, b, operator.sub, span)
     return _temporal(a, b, -1, "-", span)
 
 
@@ -142,28 +160,16 @@ def _temporal(a: Any, b: Any, sign: int, op: str, span: Span) -> Any:
     return _mismatch(op, a, b, span)
 
 
-def multiply(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
-    if a.__class__ is ErrorValue:
-        return a
-    if b.__class__ is ErrorValue:
-        return b
-    if a is None or b is None:
-        return None
+@_arithmetic
+def multiply(a: Any, b: Any, span: Span) -> Any:
     if is_number(a) and is_number(b):
-        x, y = _unify(a, b)
-        with decimal.localcontext(_CTX):
-            return _finish(x * y, span)
+        return _exact(a, b, operator.mul, span)
     return _mismatch("*", a, b, span)
 
 
-def divide(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
+@_arithmetic
+def divide(a: Any, b: Any, span: Span) -> Any:
     """Exact where possible: `7 / 2` is the decimal 3.5, `4 / 2` the integer 2."""
-    if a.__class__ is ErrorValue:
-        return a
-    if b.__class__ is ErrorValue:
-        return b
-    if a is None or b is None:
-        return None
     if not (is_number(a) and is_number(b)):
         return _mismatch("/", a, b, span)
     if b == 0:
@@ -177,14 +183,9 @@ def divide(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
         return _finish(x / y, span)
 
 
-def modulo(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
+@_arithmetic
+def modulo(a: Any, b: Any, span: Span) -> Any:
     """Remainder with the sign of the dividend (`-7 mod 3` is -1)."""
-    if a.__class__ is ErrorValue:
-        return a
-    if b.__class__ is ErrorValue:
-        return b
-    if a is None or b is None:
-        return None
     if not (is_number(a) and is_number(b)):
         return _mismatch("mod", a, b, span)
     if b == 0:
@@ -199,13 +200,8 @@ def modulo(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
         return x % y
 
 
-def power(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
-    if a.__class__ is ErrorValue:
-        return a
-    if b.__class__ is ErrorValue:
-        return b
-    if a is None or b is None:
-        return None
+@_arithmetic
+def power(a: Any, b: Any, span: Span) -> Any:
     if not (is_number(a) and is_number(b)):
         return _mismatch("**", a, b, span)
     x, y = _unify(a, b)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from segmentql.diagnostics import NO_SPAN, Span
@@ -327,31 +327,27 @@ class _Members:
         return any(values_equal(x, o) for o in self.others)
 
 
-def contains_all(c: Any, d: Any, span: Span = NO_SPAN) -> Any:
+def _shared(c: Any, d: Any, span: Span, quantifier: Callable[[Iterable[bool]], bool]) -> Any:
+    """`quantifier` (all/any) over "this element of D is in C", or the first error."""
     r = _two_collections(c, d, span)
     if r.__class__ is ErrorValue:
         return r
     left, right = r
     members = _Members(left)
-    return all(x in members for x in right)
+    return quantifier(x in members for x in right)
+
+
+def contains_all(c: Any, d: Any, span: Span = NO_SPAN) -> Any:
+    return _shared(c, d, span, all)
 
 
 def contains_either(c: Any, d: Any, span: Span = NO_SPAN) -> Any:
-    r = _two_collections(c, d, span)
-    if r.__class__ is ErrorValue:
-        return r
-    left, right = r
-    members = _Members(left)
-    return any(x in members for x in right)
+    return _shared(c, d, span, any)
 
 
 def contains_none(c: Any, d: Any, span: Span = NO_SPAN) -> Any:
-    r = _two_collections(c, d, span)
-    if r.__class__ is ErrorValue:
-        return r
-    left, right = r
-    members = _Members(left)
-    return not any(x in members for x in right)
+    either = _shared(c, d, span, any)
+    return either if either.__class__ is ErrorValue else not either
 
 
 # ------------------------------------------------------------------------------------------
