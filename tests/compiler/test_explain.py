@@ -82,3 +82,13 @@ def test_explain_runs_on_every_corpus_case() -> None:
             assert explanation.value == expected or explanation.value is expected
         explained += 1
     assert explained > 1000
+
+
+def test_date_parts_are_shown_as_reads() -> None:
+    q = compile_query("user's birthDate's month is 5 and now's hour > 3")
+    e = q.explain({"user": {"birthDate": "1990-05-17"}}, now="2024-07-24T23:30:00Z",
+                  time_zone="Europe/Berlin")
+    assert e.value is True
+    reads = {r.text: r.value for r in e.reads}
+    assert reads["user's birthDate's month"] == 5
+    assert reads["now's hour"] == 1  # the wall clock in the evaluation's zone
