@@ -4,8 +4,9 @@
 `V`, else a virtual attribute (`age` from `birthDate`, `name` from first and last name,
 `page`'s `query` from its `url`), else null. Names match case-insensitively; an exact-case
 hit anywhere wins over a case-insensitive one (the generated code tries the exact key
-inline, these helpers do the rest). Reading through null gives null; reading an attribute of
-a number, string or list is a type-mismatch error value.
+inline, these helpers do the rest). Reading through null gives null; a date, datetime, time
+or ISO string of one has its parts (`year`, `weekday`, `hour`, ...); reading any other
+attribute of a number, string or list is a type-mismatch error value.
 """
 
 from __future__ import annotations
