@@ -13,11 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from segmentql.compiler.codegen import CodeGenerator, CodegenError
-from segmentql.compiler.query import Query, compile_query, resolve_clock
+from segmentql.compiler.query import Query, compile_query, resolve_clock, with_clock
 from segmentql.diagnostics import Diagnostic, Severity
 from segmentql.errors import QueryError
-from segmentql.runtime.access import CURRENT_NOW
-from segmentql.runtime.values import CURRENT_ZONE
 
 
 class AudienceSet:
@@ -54,17 +52,13 @@ class AudienceSet:
             except Exception:
                 return tuple(q.matches(variables) for q in self.queries.values())
         instant, tz = resolve_clock(now, time_zone)
-        t_zone = CURRENT_ZONE.set(tz)
-        t_now = CURRENT_NOW.set(instant)
         try:
-            return self._all(variables, instant, tz)
+            results: tuple[bool, ...] = with_clock(instant, tz, self._all, variables, instant, tz)
         except Exception:
             return tuple(
                 q.matches(variables, now=instant, time_zone=tz) for q in self.queries.values()
             )
-        finally:
-            CURRENT_NOW.reset(t_now)
-            CURRENT_ZONE.reset(t_zone)
+        return results
 
     def evaluate(
         self,

@@ -29,6 +29,18 @@ if TYPE_CHECKING:
     from segmentql.compiler.explain import Explanation
 
 
+def with_clock(instant: dt.datetime, tz: dt.tzinfo, fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)` with the evaluation's `now` and zone visible to runtime helpers that have
+    no clock argument (virtual `age`, date parts, mixed date/datetime comparisons)."""
+    t_zone = CURRENT_ZONE.set(tz)
+    t_now = CURRENT_NOW.set(instant)
+    try:
+        return fn(*args)
+    finally:
+        CURRENT_NOW.reset(t_now)
+        CURRENT_ZONE.reset(t_zone)
+
+
 def resolve_clock(
     now: dt.datetime | str | None, time_zone: str | dt.tzinfo | None
 ) -> tuple[dt.datetime, dt.tzinfo]:
@@ -199,13 +211,7 @@ class Query:
         if not self.uses_time and now is None and time_zone in (None, "UTC"):
             return fn(variables, None, None, *extra)
         instant, tz = resolve_clock(now, time_zone)
-        t_zone = CURRENT_ZONE.set(tz)
-        t_now = CURRENT_NOW.set(instant)
-        try:
-            return fn(variables, instant, tz, *extra)
-        finally:
-            CURRENT_NOW.reset(t_now)
-            CURRENT_ZONE.reset(t_zone)
+        return with_clock(instant, tz, fn, variables, instant, tz, *extra)
 
     def evaluate(
         self,
@@ -241,13 +247,8 @@ class Query:
             instant, tz = resolve_clock(now, time_zone)
         except EvaluationError:
             raise
-        t_zone = CURRENT_ZONE.set(tz)
-        t_now = CURRENT_NOW.set(instant)
-        try:
-            return self._match_with_clock(variables, instant, tz)
-        finally:
-            CURRENT_NOW.reset(t_now)
-            CURRENT_ZONE.reset(t_zone)
+        matched: bool = with_clock(instant, tz, self._match_with_clock, variables, instant, tz)
+        return matched
 
     def _clock_matches(self, variables: Any, now: Any, time_zone: Any) -> bool:
         return Query.matches(self, variables, now=now, time_zone=time_zone or "UTC")
