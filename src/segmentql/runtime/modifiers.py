@@ -379,15 +379,11 @@ def first_of(value: Any, last: bool = False, span: Span = NO_SPAN) -> Any:
 
 
 def keys_of(value: Any, span: Span = NO_SPAN) -> Any:
-    if value is None:
-        return []
-    if value.__class__ is ErrorValue:
-        return value
+    """A map's keys; a list's positions (0, 1, ...)."""
     if isinstance(value, Mapping):
         return list(value.keys())
-    if is_list(value):
-        return list(range(len(value)))
-    return ErrorValue("Q301", f"'keys of' needs a collection, got {a_kind(value)}", span)
+    items = _collection(value, "keys of", span)
+    return items if items.__class__ is ErrorValue else list(range(len(items)))
 
 
 def values_of(value: Any, span: Span = NO_SPAN) -> Any:
