@@ -321,6 +321,8 @@ class _Members:
                 self.keys.add(key)
 
     def __contains__(self, x: Any) -> bool:
+        if x is None:  # as `C contains null`: never contained
+            return False
         key = equality_key(x)
         if key is not None:
             return key in self.keys
