@@ -14,7 +14,9 @@ errors the error reporting is built on (`syntax_errors`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from lark import Lark, Token
@@ -25,6 +27,8 @@ from lark.parsers.lalr_analysis import Shift
 from segmentql.syntax.lexer import CRITERIA_JOINS, ParseState, looks_like_criterion
 
 __all__ = ["Fallback", "FastParser"]
+
+_BLANKS = frozenset(" \t\r\n\f")
 
 #: Token's constructor minus its deprecated-keyword check (lark's lexer calls the same).
 _new_token: Callable[..., Token] = Token._future_new
@@ -42,11 +46,13 @@ class Fallback(Exception):
 class _Scanner:
     """One state's lexer: its regexes and what to do with each terminal it matches."""
 
-    __slots__ = ("callbacks", "ignore", "keyword_of", "newline", "patterns", "unless")
+    __slots__ = ("callbacks", "ignore", "keyword_of", "match", "newline", "unless")
 
     def __init__(self, lexer: Any) -> None:
-        scanner = lexer.scanner
-        self.patterns = tuple(scanner._mres)
+        patterns = tuple(lexer.scanner._mres)
+        self.match: Callable[[str, int], re.Match[str] | None] = (
+            patterns[0].match if len(patterns) == 1 else partial(_first_match, patterns)
+        )
         self.ignore: frozenset[str] = lexer.ignore_types
         self.newline: frozenset[str] = lexer.newline_types
         callbacks = dict(lexer.callback)
@@ -58,6 +64,21 @@ class _Scanner:
             name: cb for name, cb in callbacks.items() if name not in self.unless
         }
         self.keyword_of: dict[tuple[str, str], str] = {}
+
+
+def _first_match(
+    patterns: tuple[re.Pattern[str], ...], text: str, pos: int
+) -> re.Match[str] | None:
+    for pattern in patterns:
+        match = pattern.match(text, pos)
+        if match is not None:
+            return match
+    return None
+
+
+#: Texts after a lone space: where every state's lexer must read the space alone as WS for
+#: the driver to skip lone spaces without asking the lexer.
+_SPACE_PROBES = (" a", " 1", ' "', " (", " '", " -", " ~", " [")
 
 
 class FastParser:
@@ -103,6 +124,12 @@ class FastParser:
             if scanner is None:
                 scanner = scanners[id(lexer)] = _Scanner(lexer)
             self._scanners[state] = scanner
+        self._skip_spaces = all(
+            (match := scanner.match(probe, 0)) is not None
+            and match.lastgroup == "WS" and match.end() == 1 and "WS" in scanner.ignore
+            and "WS" not in scanner.callbacks
+            for scanner in scanners.values() for probe in _SPACE_PROBES
+        )
 
     def _pass_through(self, top: int, below: int, terminal: str) -> int:
         """The state on top of `below` after every pass-through reduction that `terminal`
@@ -143,6 +170,7 @@ class FastParser:
         chains = self._chains
         width = self._width
         end = self._end
+        skip_spaces = self._skip_spaces
         stack = [self._start]
         values: list[Any] = []
         length = len(text)
@@ -154,14 +182,17 @@ class FastParser:
             token: Token | None = None
             scanner = scanners[stack[-1]]
             while pos < length:
-                for pattern in scanner.patterns:
-                    match = pattern.match(text, pos)
-                    if match is not None:
-                        break
-                else:
+                if (
+                    skip_spaces and text[pos] == " " and pos + 1 < length
+                    and text[pos + 1] not in _BLANKS
+                ):
+                    pos += 1  # one space between tokens, the most common ignored text
+                    continue
+                match = scanner.match(text, pos)
+                if match is None:
                     raise Fallback
                 value = match.group(0)
-                kind: str = match.lastgroup
+                kind: str = match.lastgroup  # type: ignore[assignment]
                 start, start_line, column = pos, line, pos - line_start + 1
                 pos += len(value)
                 if kind in scanner.newline:

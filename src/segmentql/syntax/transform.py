@@ -65,24 +65,20 @@ Item = Any  # Token | ast.Node | Part | Parens | Phrase
 # --------------------------------------------------------------------------------------
 
 
-def _start(item: Item) -> tuple[int, int, int]:
-    if isinstance(item, Token):
-        return item.start_pos or 0, item.line or 1, item.column or 1
-    span: Span = item.span
-    return span.start, span.line, span.column
-
-
-def _end(item: Item) -> tuple[int, int, int]:
-    if isinstance(item, Token):
-        return item.end_pos or 0, item.end_line or 1, item.end_column or 1
-    span: Span = item.span
-    return span.end, span.end_line, span.end_column
-
-
 def span_of(children: Sequence[Item]) -> Span:
-    start, line, column = _start(children[0])
-    end, end_line, end_column = _end(children[-1])
-    return Span(start, end, line, column, end_line, end_column)
+    # (`_start` and `_end` inlined: this runs for every node of every parse.)
+    first = children[0]
+    last = children[-1]
+    if isinstance(first, Token):
+        start, line, column = first.start_pos or 0, first.line or 1, first.column or 1
+    else:
+        span: Span = first.span
+        start, line, column = span.start, span.line, span.column
+    if isinstance(last, Token):
+        return Span(start, last.end_pos or 0, line, column, last.end_line or 1,
+                    last.end_column or 1)
+    span = last.span
+    return Span(start, span.end, line, column, span.end_line, span.end_column)
 
 
 def token_span(token: Token) -> Span:
