@@ -43,10 +43,17 @@ class Fallback(Exception):
     """The fast path stops here: lark must parse this text (it has a syntax error)."""
 
 
+#: Texts after a lone space: where every one of these shows a state's lexer reading the
+#: space alone as WS, the driver skips lone spaces without asking the lexer.
+_SPACE_PROBES = (" a", " 1", ' "', " (", " '", " -", " ~", " [")
+
+
 class _Scanner:
     """One state's lexer: its regexes and what to do with each terminal it matches."""
 
-    __slots__ = ("callbacks", "ignore", "keyword_of", "match", "newline", "unless")
+    __slots__ = (
+        "callbacks", "ignore", "keyword_of", "match", "newline", "skip_spaces", "unless",
+    )
 
     def __init__(self, lexer: Any) -> None:
         patterns = tuple(lexer.scanner._mres)
@@ -64,6 +71,13 @@ class _Scanner:
             name: cb for name, cb in callbacks.items() if name not in self.unless
         }
         self.keyword_of: dict[tuple[str, str], str] = {}
+        #: Whether a space followed by a non-blank is always a lone WS token here, so the
+        #: driver may step over it without the regex.
+        self.skip_spaces = "WS" in self.ignore and "WS" not in self.callbacks and all(
+            (match := self.match(probe, 0)) is not None
+            and match.lastgroup == "WS" and match.end() == 1
+            for probe in _SPACE_PROBES
+        )
 
 
 def _first_match(
@@ -74,11 +88,6 @@ def _first_match(
         if match is not None:
             return match
     return None
-
-
-#: Texts after a lone space: where every state's lexer must read the space alone as WS for
-#: the driver to skip lone spaces without asking the lexer.
-_SPACE_PROBES = (" a", " 1", ' "', " (", " '", " -", " ~", " [")
 
 
 class FastParser:
@@ -117,19 +126,19 @@ class FastParser:
         #: Memo of `_pass_through`: look-ahead -> top * width + below -> state.
         self._chains: dict[str, dict[int, int]] = {}
         self._width = max(self._actions) + 1
-        scanners: dict[int, _Scanner] = {}
+        # Scanners are built on first use, as lark builds its lexers' regexes: most states
+        # are never visited in a process, and compiling them all would slow the start.
+        self._lexers: dict[int, Any] = frontend.lexer.lexers
         self._scanners: dict[int, _Scanner] = {}
-        for state, lexer in frontend.lexer.lexers.items():
-            scanner = scanners.get(id(lexer))
-            if scanner is None:
-                scanner = scanners[id(lexer)] = _Scanner(lexer)
-            self._scanners[state] = scanner
-        self._skip_spaces = all(
-            (match := scanner.match(probe, 0)) is not None
-            and match.lastgroup == "WS" and match.end() == 1 and "WS" in scanner.ignore
-            and "WS" not in scanner.callbacks
-            for scanner in scanners.values() for probe in _SPACE_PROBES
-        )
+        self._scanner_of_lexer: dict[int, _Scanner] = {}
+
+    def _scanner(self, state: int) -> _Scanner:
+        lexer = self._lexers[state]
+        scanner = self._scanner_of_lexer.get(id(lexer))
+        if scanner is None:
+            scanner = self._scanner_of_lexer[id(lexer)] = _Scanner(lexer)
+        self._scanners[state] = scanner
+        return scanner
 
     def _pass_through(self, top: int, below: int, terminal: str) -> int:
         """The state on top of `below` after every pass-through reduction that `terminal`
@@ -170,7 +179,6 @@ class FastParser:
         chains = self._chains
         width = self._width
         end = self._end
-        skip_spaces = self._skip_spaces
         stack = [self._start]
         values: list[Any] = []
         length = len(text)
@@ -180,10 +188,10 @@ class FastParser:
         while True:
             # ---- lex one token with the current state's lexer (lark's `next_token`)
             token: Token | None = None
-            scanner = scanners[stack[-1]]
+            scanner = scanners.get(stack[-1]) or self._scanner(stack[-1])
             while pos < length:
                 if (
-                    skip_spaces and text[pos] == " " and pos + 1 < length
+                    scanner.skip_spaces and text[pos] == " " and pos + 1 < length
                     and text[pos + 1] not in _BLANKS
                 ):
                     pos += 1  # one space between tokens, the most common ignored text
