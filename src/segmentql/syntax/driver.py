@@ -155,6 +155,8 @@ class FastParser:
         """Would the parser shift `terminal` now (after any reductions)? (`parser_accepts`
         on a bare state stack; the stack is not changed.)"""
         actions = self._actions
+        if terminal not in actions[stack[-1]]:
+            return False  # the usual answer (no event criteria open): no copy needed
         stack = list(stack)
         while True:
             action = actions[stack[-1]].get(terminal)
