@@ -122,6 +122,8 @@ _LITERAL_PARTS = (*ast.LITERAL_TYPES, ast.ListLiteral, ast.MapLiteral, ast.MapEn
 
 def _is_literal(node: ast.Node) -> bool:
     """`ast.is_literal`, but iterative (a list literal may be nested very deep)."""
+    if isinstance(node, ast.LITERAL_TYPES):
+        return True  # the usual `is "pro"`: no walk
     for sub in node.walk():
         if isinstance(sub, _LITERAL_PARTS):
             continue
