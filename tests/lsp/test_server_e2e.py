@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -68,7 +68,17 @@ async def _open(client: LanguageClient, uri: str, text: str, language: str) -> N
                                                  text=text)
         )
     )
-    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    await _until(lambda: uri in client.diagnostics, "no diagnostics after opening")
+
+
+async def _until(condition: Callable[[], bool], failure: str, seconds: float = 30) -> None:
+    """Poll until `condition()` holds: notifications for several documents may arrive in
+    one batch, so waiting for "the next one" can miss the one a test is about."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        assert loop.time() < deadline, failure
+        await asyncio.sleep(0.02)
 
 
 def _position(uri: str, line: int, character: int) -> types.TextDocumentPositionParams:
@@ -179,19 +189,17 @@ async def test_diagnostics_follow_edits_and_settings(
             ],
         )
     )
-    await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    assert list(client.diagnostics[uri]) == []
+    await _until(lambda: list(client.diagnostics[uri]) == [], "the edit was not re-checked")
     # A schema setting that points nowhere: a warning, and the default catalog meanwhile.
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"segmentql": {"schemaPath": "nope.yaml"}})
     )
-    # Every open document is re-checked; wait for this one's warning.
-    for _ in range(20):
-        if any("nope.yaml" in d.message for d in client.diagnostics[uri]):
-            break
-        await asyncio.wait_for(
-            client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), timeout=30
-        )
+    # Every open document is re-checked; poll for this one's warning rather than catch one
+    # particular notification (several documents publish at once, in any order).
+    await _until(
+        lambda: any("nope.yaml" in d.message for d in client.diagnostics[uri]),
+        "no re-check after the settings change",
+    )
     [warning] = client.diagnostics[uri]
     assert warning.severity == types.DiagnosticSeverity.Warning
     assert "schema file not found" in warning.message
