@@ -150,9 +150,14 @@ def build_explanation(
 
     def snippet(node: A.Node) -> str:
         s = node.span
-        if text and s.end > s.start:
-            return text[s.start:s.end]
-        return type(node).__name__
+        written = text[s.start:s.end] if text and s.end > s.start else ""
+        if isinstance(node, A.Attribute) and not written.lower().endswith(node.name.lower()):
+            # A read the query implies rather than writes (`user is returning` reads
+            # `user's stats' sessions`): name it by what it reads.
+            from segmentql.syntax.formatter import format_ast
+
+            return format_ast(node)
+        return written or type(node).__name__
 
     def last(node: A.Node) -> Any:
         values = records.get(id(node))
