@@ -23,9 +23,10 @@ odd values) when the prologue sees otherwise.
 
 from __future__ import annotations
 
+import enum
 import functools
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -53,39 +54,66 @@ def compile_source(source: str) -> types.CodeType:
 
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+#: Field annotations that never hold a node (scalars, names, enumerations are added below).
+_SCALAR_ANNOTATIONS = frozenset({
+    "str", "bool", "int", "float", "decimal.Decimal", "int | decimal.Decimal", "str | None",
+    "tuple[str, ...]", "tuple[CompareOp, ...]",
+})
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of node class `cls` that may hold nodes: every field but the span and
+    those annotated with a scalar type or an enumeration (read once per class)."""
+    names = []
+    for f in fields(cls):
+        annotation = str(f.type)
+        base = annotation.removesuffix(" | None")
+        enum_type = getattr(A, base, None)
+        if (f.name == "span" or annotation in _SCALAR_ANNOTATIONS
+                or (isinstance(enum_type, type) and issubclass(enum_type, enum.Enum))):
+            continue
+        names.append(f.name)
+    _CHILD_FIELDS[cls] = result = tuple(names)
+    return result
 
 
 def child_nodes(node: A.Node) -> list[A.Node]:
     """`node.children()` as a list, without looking up the dataclass fields each time."""
-    names = _CHILD_FIELDS.get(type(node))
+    names = _CHILD_FIELDS.get(node.__class__)
     if names is None:
-        names = tuple(f.name for f in fields(node) if f.name != "span")
-        _CHILD_FIELDS[type(node)] = names
+        names = _child_fields(node.__class__)
     out: list[A.Node] = []
     for name in names:
         value = getattr(node, name)
         if isinstance(value, A.Node):
             out.append(value)
-        elif isinstance(value, tuple):
+        elif value.__class__ is tuple:
             out.extend(_nodes_in(value))
     return out
 
 
-def _nodes_in(items: tuple[Any, ...]) -> Iterator[A.Node]:
+def _nodes_in(items: tuple[Any, ...]) -> list[A.Node]:
+    out: list[A.Node] = []
     for item in items:
         if isinstance(item, A.Node):
-            yield item
-        elif isinstance(item, tuple):
-            yield from _nodes_in(item)
+            out.append(item)
+        elif item.__class__ is tuple:
+            out.extend(_nodes_in(item))
+    return out
 
 
-def walk(root: A.Node) -> Iterator[A.Node]:
-    """`root` and its descendants (pre-order, iterative)."""
+def walk(root: A.Node) -> list[A.Node]:
+    """`root` and its descendants, pre-order (iterative: deep trees are fine)."""
+    out: list[A.Node] = []
     stack = [root]
     while stack:
         node = stack.pop()
-        yield node
-        stack.extend(reversed(child_nodes(node)))
+        out.append(node)
+        children = child_nodes(node)
+        if children:
+            children.reverse()
+            stack.extend(children)
+    return out
 
 
 class CodegenError(Exception):
@@ -153,6 +181,10 @@ class CodeGenerator:
         return f"{prefix}{self._counter}"
 
     def const(self, value: Any) -> str:
+        if value.__class__ is str:  # most constants: names and string literals
+            name = self._const_ids.get((str, value))
+            if name is not None:
+                return name
         try:
             # Decimals keep their scale and floats their sign: key them by their text.
             key: tuple[type, Any] | None = (
