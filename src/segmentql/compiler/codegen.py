@@ -116,6 +116,28 @@ def walk(root: A.Node) -> list[A.Node]:
     return out
 
 
+def _slow_branch(
+    helper: Callable[..., Any], resolve: Callable[[Any], Any], args: tuple[Any, ...], want: bool
+) -> Callable[[Any, Any], bool]:
+    """`helper(t if t is not None else resolve(mapping), *args) is want` as a function."""
+    if len(args) == 2:
+        a, b = args
+
+        def slow2(t: Any, mapping: Any) -> bool:
+            if t is None:
+                t = resolve(mapping)
+            return helper(t, a, b) is want
+
+        return slow2
+
+    def slow(t: Any, mapping: Any) -> bool:
+        if t is None:
+            t = resolve(mapping)
+        return helper(t, *args) is want
+
+    return slow
+
+
 class CodegenError(Exception):
     """A construct that cannot be compiled (e.g. an unknown function); carries a span."""
 
@@ -170,6 +192,8 @@ class CodeGenerator:
         # for null otherwise)
         self.target_counts: dict[tuple[str, ...], int] = {}
         self.dict_locals: set[str] = set()
+        #: `guard_subject`'s resolved reads: code -> (value local, mapping, resolver)
+        self._resolvers: dict[str, tuple[str, str, Callable[[Any], Any]]] = {}
         self.ns.setdefault("_EMPTY", {})  # stands for a null target; never mutated
 
     # --------------------------------------------------------------------------------------
@@ -550,13 +574,33 @@ class CodeGenerator:
         raw = self.raw_read(node)
         if raw is None:
             return self.value(node), t
-        head, miss = raw
-        return head, f"({t} if {t} is not None else {miss})"
+        head, miss, resolve = raw
+        arg = f"({t} if {t} is not None else {miss})"
+        self._resolvers[arg] = (t, *resolve)
+        return head, arg
 
-    def raw_read(self, node: A.Node) -> tuple[str, str] | None:
-        """(`var.get(name)`, the read's value when that gave None) for a plain-mode read of
-        a context variable's attribute, or of a hoisted dict's, that is not itself hoisted;
-        else None."""
+    def slow_test(self, helper: str, arg: str, args: tuple[str, ...], want: bool) -> str:
+        """The slow branch `helper(arg, *args) is want` of a guarded test.
+
+        When `arg` is a plain-mode read from `guard_subject` and `args` are constants, the
+        branch is one call of a closure built here (`_kN(t, mapping)`): the same calls, one
+        level deeper, but much less source for `compile()` (the branch runs only when the
+        value is missing or not of the expected class)."""
+        code = f"{helper}({arg}, {', '.join(args)}) is {want!r}"
+        resolver = self._resolvers.get(arg)
+        if (resolver is None or helper not in self.ns
+                or not all(a in self.ns and a[:2] in ("_k", "_s") for a in args)):
+            return code
+        t, mapping, resolve = resolver
+        fn = _slow_branch(self.ns[helper], resolve, tuple(self.ns[a] for a in args), want)
+        return f"{self.const(fn)}({t}, {mapping})"
+
+    def raw_read(
+        self, node: A.Node
+    ) -> tuple[str, str, tuple[str, Callable[[Any], Any]]] | None:
+        """(`var.get(name)`, the read's value when that gave None, (`var`, that value as a
+        function of the mapping)) for a plain-mode read of a context variable's attribute,
+        or of a hoisted dict's, that is not itself hoisted; else None."""
         if (not self.plain or self.counting or self.trace or not isinstance(node, A.Attribute)):
             return None
         key = self.read_key(node)
@@ -570,17 +614,32 @@ class CodeGenerator:
             if target not in self.dict_locals:
                 return None
             miss = self.miss_code(target, node.name, lowered)
-            return f"{target}.get({name})", miss
+            return f"{target}.get({name})", miss, (target, self.miss_resolver(node.name))
         self.variable_local(root, custom=True)  # marks it: the prologue checks it
         var = self.variable_local(root, custom=False)
         if (root, node.name.lower()) in VIRTUAL:
-            miss = (
-                f"_readvattr({var}, None, {name}, {lowered}, {self.const(root)}, "
-                f"{self.span(node)})"
-            )
-        else:
-            miss = self.miss_code(var, node.name, lowered)
-        return f"{var}.get({name})", miss
+            k_root, k_span = self.const(root), self.span(node)
+            miss = f"_readvattr({var}, None, {name}, {lowered}, {k_root}, {k_span})"
+            read_virtual = self.ns["_readvattr"]
+            args = (node.name, node.name.lower(), root, self.ns[k_span])
+
+            def resolve(mapping: Any) -> Any:
+                return read_virtual(mapping, None, *args)
+
+            return f"{var}.get({name})", miss, (var, resolve)
+        miss = self.miss_code(var, node.name, lowered)
+        return f"{var}.get({name})", miss, (var, self.miss_resolver(node.name))
+
+    def miss_resolver(self, name: str) -> Callable[[Any], Any]:
+        """`miss_code` as a function of the mapping."""
+        fold_miss = self.ns["_miss"]
+        lowered = name.lower()
+        variants = case_variants(lowered)
+        if variants is None:
+            return lambda mapping: fold_miss(mapping, lowered, name)
+        return lambda mapping: (
+            None if variants.isdisjoint(mapping) else fold_miss(mapping, lowered, name)
+        )
 
     def miss_code(self, mapping: str, name: str, lowered: str) -> str:
         """After `mapping.get(name)` gave None: null unless a key matches ignoring case
@@ -957,7 +1016,7 @@ class CodeGenerator:
             t = self.fresh()
             subject, arg_t = self.guard_subject(node.subject, t)
             inline = f"({low} <= {t} <= {high})" if want else f"not ({low} <= {t} <= {high})"
-            slow = f"_between({arg_t}, {low}, {high}, {self.span(node)}) is {want!r}"
+            slow = self.slow_test("_between", arg_t, (low, high, self.span(node)), want)
             return f"({inline} if ({t} := {subject}).__class__ is _int else {slow})"
         if node.mode is not None or len(node.args) != 1:
             if node.op is A.TestOp.DEFINED and not node.args:
@@ -972,7 +1031,7 @@ class CodeGenerator:
                 raw = self.raw_read(node.subject)
                 if raw is not None:
                     # a hit compares directly; only a None read resolves the miss
-                    head, miss = raw
+                    head, miss, _ = raw
                     k = (self.const(arg.value) if isinstance(arg, A.StringLiteral)
                          else repr(arg.value))
                     cmp = "==" if isinstance(arg, A.StringLiteral) else "is"
@@ -1028,7 +1087,7 @@ class CodeGenerator:
             inline = inline_for[op] if want else f"(not {inline_for[op]})"
         subject, arg_t = self.guard_subject(node.subject, t)
         cls = "_list" if op is A.TestOp.CONTAINS else "_str"
-        slow = f"{helpers.TEST_HELPERS[op.value]}({arg_t}, {k}, {self.span(node)}) is {want!r}"
+        slow = self.slow_test(helpers.TEST_HELPERS[op.value], arg_t, (k, self.span(node)), want)
         return f"({inline} if ({t} := {subject}).__class__ is {cls} else {slow})"
 
     def literal_found(self, regex: str, t: str) -> str:
@@ -1078,9 +1137,8 @@ class CodeGenerator:
         positive = want if op is not A.TestOp.CONTAINS_NONE else not want
         if not positive:
             inline = f"(not {inline})"
-        slow = (
-            f"{helpers.TEST_HELPERS[op.value]}({arg_t}, {self.value(arg)}, {self.span(node)}) "
-            f"is {want!r}"
+        slow = self.slow_test(
+            helpers.TEST_HELPERS[op.value], arg_t, (self.value(arg), self.span(node)), want
         )
         return f"({inline} if ({t} := {subject}).__class__ is {cls} else {slow})"
 
@@ -1123,5 +1181,5 @@ class CodeGenerator:
         inverse = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[py]
         subject, arg_t = self.guard_subject(left, t)
         inline = f"{t} {py} {k}" if want else f"{t} {inverse} {k}"
-        slow = f"{self._COMPARE[op]}({arg_t}, {k}, {self.span(node)}) is {want!r}"
+        slow = self.slow_test(self._COMPARE[op], arg_t, (k, self.span(node)), want)
         return f"(({inline}) if ({t} := {subject}).__class__ is _int else {slow})"
