@@ -26,6 +26,12 @@ QUERIES = [
     'user\'s email matches ~/@acme\\.com$/i',
     'not (user\'s email matches ~/^ann@/)',
     'user\'s plan does not match "r"',
+    # negated slow branches (closures built at codegen time) and a virtual attribute
+    'not (user\'s age >= 18) or user\'s email does not end with "@acme.com"',
+    'not (user\'s age is between 18 and 65) and user\'s interests contains none of '
+    '["a", "b", "c", "d", "e"]',
+    'user\'s address\'s city starts with "Ber" and user\'s address\'s country is not "FR"',
+    'user\'s interests contains all of ["sports", "travel"] or user\'s age < 40',
 ]
 
 PROFILES: list[dict[str, Any]] = [
@@ -44,6 +50,8 @@ PROFILES: list[dict[str, Any]] = [
     {"user": {"interests": {"a": "sports"}, "age": True, "email": "ann@acme.co\u212a"}},
     {"user": None},
     {"User": {"plan": "pro"}},
+    {"user": {"birthDate": "1990-05-01", "Email": "b@acme.com", "ADDRESS": {"city": "Bern"}}},
+    {"user": {"age": None, "Age": 20, "interests": ["sports", "travel", "e"]}},
     {},
 ]
 
