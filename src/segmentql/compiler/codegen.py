@@ -630,6 +630,26 @@ class CodeGenerator:
         miss = self.miss_code(var, node.name, lowered)
         return f"{var}.get({name})", miss, (var, self.miss_resolver(node.name))
 
+    def miss_equals(self, node: A.Node, mapping: str, miss: str, value: str | bool) -> str | None:
+        """`miss == value` (`is` for a boolean) as less source: the common outcome, no key
+        in another case, stays inline; the rest is one call of a closure built here."""
+        if not isinstance(node, A.Attribute) or not miss.startswith("(None if "):
+            return None
+        name = node.name
+        lowered = name.lower()
+        variants = case_variants(lowered)
+        if variants is None:
+            return None
+        fold_miss = self.ns["_miss"]
+        if isinstance(value, bool):
+            def equals(m: Any) -> Any:
+                return fold_miss(m, lowered, name) is value
+        else:
+            def equals(m: Any) -> Any:
+                return fold_miss(m, lowered, name) == value
+        return (f"not {self.const(variants)}.isdisjoint({mapping}) "
+                f"and {self.const(equals)}({mapping})")
+
     def miss_resolver(self, name: str) -> Callable[[Any], Any]:
         """`miss_code` as a function of the mapping."""
         fold_miss = self.ns["_miss"]
@@ -1031,12 +1051,14 @@ class CodeGenerator:
                 raw = self.raw_read(node.subject)
                 if raw is not None:
                     # a hit compares directly; only a None read resolves the miss
-                    head, miss, _ = raw
+                    head, miss, (mapping, _) = raw
                     k = (self.const(arg.value) if isinstance(arg, A.StringLiteral)
                          else repr(arg.value))
                     cmp = "==" if isinstance(arg, A.StringLiteral) else "is"
-                    return (f"(({t} := {head}) {cmp} {k} or "
-                            f"({t} is None and {miss} {cmp} {k}))")
+                    other = self.miss_equals(node.subject, mapping, miss, arg.value)
+                    if other is None:
+                        other = f"{miss} {cmp} {k}"
+                    return f"(({t} := {head}) {cmp} {k} or ({t} is None and {other}))"
             if isinstance(arg, A.StringLiteral):
                 k = self.const(arg.value)
                 subject = self.value(node.subject)
