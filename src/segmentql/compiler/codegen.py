@@ -205,21 +205,17 @@ class CodeGenerator:
         return f"{prefix}{self._counter}"
 
     def const(self, value: Any) -> str:
-        if value.__class__ is str:  # most constants: names and string literals
-            name = self._const_ids.get((str, value))
-            if name is not None:
-                return name
+        cls = value.__class__
+        # Decimals keep their scale and floats their sign: key them by their text.
+        key: tuple[type, Any] | None = (
+            (cls, repr(value)) if isinstance(value, Decimal | float) else (cls, value)
+        )
         try:
-            # Decimals keep their scale and floats their sign: key them by their text.
-            key: tuple[type, Any] | None = (
-                (type(value), repr(value)) if isinstance(value, Decimal | float)
-                else (type(value), value)
-            )
-            hash(key)
-        except TypeError:
-            key = None
-        if key is not None and key in self._const_ids:
-            return self._const_ids[key]
+            name = self._const_ids.get(key)  # type: ignore[arg-type]
+        except TypeError:  # unhashable: never shared
+            key = name = None
+        if name is not None:
+            return name
         name = self.fresh("_k")
         self.ns[name] = value
         if key is not None:
