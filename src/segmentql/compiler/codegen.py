@@ -1170,8 +1170,22 @@ class CodeGenerator:
         inverse = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[py]
         subject, arg_t = self.guard_subject(count.operand, t)
         inline = f"_len({t}) {py if want else inverse} {k}"
-        counted = f"_macro({self.const(count.op.value)}, {arg_t}, {self.span(count)})"
-        slow = f"{self._COMPARE[op]}({counted}, {k}, {self.span(node)}) is {want!r}"
+        resolver = self._resolvers.get(arg_t)
+        if resolver is not None and k in self.ns:
+            # the slow branch as a closure, as in `slow_test`
+            _, mapping, resolve = resolver
+            macro, compare = self.ns["_macro"], self.ns[self._COMPARE[op]]
+            macro_op, count_span, bound, span = count.op.value, count.span, self.ns[k], node.span
+
+            def slow_count(value: Any, m: Any) -> bool:
+                if value is None:
+                    value = resolve(m)
+                return compare(macro(macro_op, value, count_span), bound, span) is want
+
+            slow = f"{self.const(slow_count)}({t}, {mapping})"
+        else:
+            counted = f"_macro({self.const(count.op.value)}, {arg_t}, {self.span(count)})"
+            slow = f"{self._COMPARE[op]}({counted}, {k}, {self.span(node)}) is {want!r}"
         return f"(({inline}) if ({t} := {subject}).__class__ is _list else {slow})"
 
     def compare_fast(self, node: A.Comparison, *, want: bool) -> str | None:
