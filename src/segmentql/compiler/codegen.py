@@ -108,11 +108,15 @@ def walk(root: A.Node) -> list[A.Node]:
     """`root` and its descendants, pre-order (iterative: deep trees are fine)."""
     out: list[A.Node] = []
     stack = [root]
+    known = _CHILD_FIELDS
     while stack:
         node = stack.pop()
         out.append(node)
-        children = child_nodes(node)
-        if children:
+        names = known.get(node.__class__)
+        if names is None:
+            names = _child_fields(node.__class__)
+        if names:  # leaves (literals, variables) have no node fields
+            children = child_nodes(node)
             children.reverse()
             stack.extend(children)
     return out
