@@ -7,7 +7,10 @@ For each audience rule (the five of `peer-benchmark.md` plus more) this measures
 - compile time per rule: parse + check + code generation, cache bypassed (target < 1 ms for
   a five-clause rule);
 - audience-set throughput: 1,000 audiences evaluated against one profile in one call.
-Peers (rule-engine, growthbook, json-logic-qubit, cel) are reported when importable.
+Peers (rule-engine, growthbook, json-logic-qubit, common-expression-language: the `peers`
+extra) installed are measured on rules (a)-(e) in the same run, end to end from the same
+plain dicts and paired with the same hand-written functions; their answers on P1/P2/P3 are
+checked ("ok*": right only because an exception counts as no match).
 
     python bench/bench_eval.py            # quick run (~30 s)
     python bench/bench_eval.py --full     # more repeats
@@ -181,9 +184,14 @@ def _loop(f: Callable[[Any], Any], n: int) -> int:
 
 
 def _calibrate(f: Callable[[Any], Any], target_ns: int) -> int:
-    n = 100
+    return _calibrate_with(_loop, f, target_ns)
+
+
+def _calibrate_with(loop: Callable[[Callable[[Any], Any], int], int], f: Callable[[Any], Any],
+                    target_ns: int) -> int:
+    n = 1
     while True:
-        t = _loop(f, n)
+        t = loop(f, n)
         if t >= target_ns // 4:
             return max(1, int(n * target_ns / max(t, 1)))
         n *= 4
@@ -298,15 +306,190 @@ def audience_throughput(count: int, repeats: int) -> dict[str, float]:
     }
 
 
-def peers() -> list[str]:
-    found = []
-    for module in ("rule_engine", "growthbook", "json_logic", "cel"):
+# Peers: the same rules (a)-(e) written in each peer's own language, as in peer-benchmark.md.
+# Each adapter turns a rule text into a callable over the plain profile dict (so any data
+# conversion the peer needs is inside the timing: the end-to-end cost per rule and profile).
+PEER_RULES: dict[str, dict[str, str]] = {
+    "rule-engine": {
+        "a": "user['plan'] == 'pro'",
+        "b": "user['plan'] == 'pro' and user['age'] >= 18 and user['verified']",
+        "c": "user['email'].ends_with('@acme.com')",
+        "d": "'sports' in user['interests']",
+        # Written as a user would; item access raises on the missing `referrer` even where
+        # the other side of the `or` is true (the note's trap), so it is reported wrong.
+        "e": "(user['address']['city'] == 'Berlin' or user['address']['city'] == 'Munich') "
+             "and session['plan'] == 'premium' and not user['address']['country'] == 'FR' "
+             "and (user['referrer'] == 'partner' or session['pageviews'] > 10)",
+    },
+    "growthbook": {
+        "a": json.dumps({"user.plan": "pro"}),
+        "b": json.dumps({"user.plan": "pro", "user.age": {"$gte": 18}, "user.verified": True}),
+        "c": json.dumps({"user.email": {"$regex": "@acme\\.com$"}}),
+        "d": json.dumps({"user.interests": {"$elemMatch": {"$eq": "sports"}}}),
+        "e": json.dumps({
+            "$or": [{"user.address.city": "Berlin"}, {"user.address.city": "Munich"}],
+            "session.plan": "premium",
+            "$not": {"user.address.country": "FR"},
+            "$and": [{"$or": [{"user.referrer": "partner"},
+                              {"session.pageviews": {"$gt": 10}}]}],
+        }),
+    },
+    "json-logic-qubit": {
+        "a": json.dumps({"==": [{"var": "user.plan"}, "pro"]}),
+        "b": json.dumps({"and": [{"==": [{"var": "user.plan"}, "pro"]},
+                                 {">=": [{"var": "user.age"}, 18]},
+                                 {"==": [{"var": "user.verified"}, True]}]}),
+        # No ends-with operator: the last nine characters instead.
+        "c": json.dumps({"==": [{"substr": [{"var": "user.email"}, -9]}, "@acme.com"]}),
+        "d": json.dumps({"in": ["sports", {"var": "user.interests"}]}),
+        "e": json.dumps({"and": [
+            {"or": [{"==": [{"var": "user.address.city"}, "Berlin"]},
+                    {"==": [{"var": "user.address.city"}, "Munich"]}]},
+            {"==": [{"var": "session.plan"}, "premium"]},
+            {"!": {"==": [{"var": "user.address.country"}, "FR"]}},
+            {"or": [{"==": [{"var": "user.referrer"}, "partner"]},
+                    {">": [{"var": "session.pageviews"}, 10]}]},
+        ]}),
+    },
+    "common-expression-language": {
+        "a": 'user.plan == "pro"',
+        "b": 'user.plan == "pro" && user.age >= 18 && user.verified',
+        "c": 'user.email.endsWith("@acme.com")',
+        "d": '"sports" in user.interests',
+        # CEL absorbs errors in && and ||, but raises when the missing key decides (P3).
+        "e": '(user.address.city == "Berlin" || user.address.city == "Munich") '
+             '&& session.plan == "premium" && !(user.address.country == "FR") '
+             '&& (user.referrer == "partner" || session.pageviews > 10)',
+    },
+}
+
+
+def _rule_engine(text: str) -> Callable[[Any], Any]:
+    import rule_engine
+
+    return rule_engine.Rule(text).matches  # type: ignore[no-any-return]
+
+
+def _growthbook(text: str) -> Callable[[Any], Any]:
+    from growthbook.core import evalCondition
+
+    condition = json.loads(text)
+    return lambda profile: evalCondition(profile, condition)
+
+
+def _json_logic(text: str) -> Callable[[Any], Any]:
+    from json_logic import jsonLogic
+
+    logic = json.loads(text)
+    return lambda profile: jsonLogic(logic, profile)
+
+
+def _cel(text: str) -> Callable[[Any], Any]:
+    import cel
+
+    # `execute` takes the plain dict; converting it costs the same as building a cel.Context.
+    return cel.compile(text).execute  # type: ignore[no-any-return]
+
+
+#: distribution -> (import name, adapter from rule text to a callable over the plain dict).
+PEERS: dict[str, tuple[str, Callable[[str], Callable[[Any], Any]]]] = {
+    "rule-engine": ("rule_engine", _rule_engine),
+    "growthbook": ("growthbook", _growthbook),
+    "json-logic-qubit": ("json_logic", _json_logic),
+    "common-expression-language": ("cel", _cel),
+}
+
+
+def peers() -> dict[str, str]:
+    """The installed peers, distribution name -> version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for dist, (module, _adapter) in PEERS.items():
         try:
             __import__(module)
-            found.append(module)
-        except ImportError:
+            found[dist] = version(dist)
+        except (ImportError, PackageNotFoundError):
             pass
     return found
+
+
+def _loop_absorbing(f: Callable[[Any], Any], n: int) -> int:
+    """`_loop` where an exception counts as an answer (no match), as a caller would treat it."""
+    profiles = PROFILES
+    t0 = perf()
+    for _ in range(n):
+        for p in profiles:
+            try:  # noqa: SIM105 (contextlib.suppress costs a context manager per call)
+                f(p)
+            except Exception:
+                pass
+    return perf() - t0
+
+
+def _outcome(f: Callable[[Any], Any], profile: Any) -> str:
+    try:
+        result = f(profile)
+    except Exception as e:
+        return "error " + type(e).__name__
+    if result is True or result is False:
+        return "T" if result else "F"
+    return "null" if result is None else f"{type(result).__name__} {result!r}"
+
+
+def _verdict(outcomes: list[str], expected: list[bool]) -> str:
+    """"ok"; "ok*" when an expected no-match came back as an error or null (right only if
+    the caller counts those as no-match); "wrong" otherwise."""
+    verdict = "ok"
+    for got, want in zip(outcomes, expected, strict=True):
+        if got in ("T", "F"):
+            if (got == "T") != want:
+                return "wrong"
+        elif want:
+            return "wrong"
+        else:
+            verdict = "ok*"
+    return verdict
+
+
+def measure_peers(repeats: int, target_ns: int) -> list[dict[str, Any]]:
+    """Each installed peer on the rules it can express, end to end from the plain profile
+    dict, paired with the same hand-written baseline as segmentql (interleaved runs)."""
+    rows = []
+    installed = peers()
+    for dist, version in installed.items():
+        _module, adapter = PEERS[dist]
+        for rule_id, text in PEER_RULES[dist].items():
+            _title, _query, base, expected = RULES[rule_id]
+            try:
+                f = adapter(text)
+            except Exception as e:
+                rows.append({"peer": dist, "version": version, "rule": rule_id, "text": text,
+                             "error": f"{type(e).__name__}: {e}"})
+                continue
+            outcomes = [_outcome(f, p) for p in PROFILES]
+            n_base = _calibrate(base, target_ns)
+            n_peer = max(1, _calibrate_with(_loop_absorbing, f, target_ns))
+            b: list[float] = []
+            o: list[float] = []
+            gc.disable()
+            try:
+                for _ in range(repeats):
+                    b.append(_loop(base, n_base) / (n_base * len(PROFILES)))
+                    o.append(_loop_absorbing(f, n_peer) / (n_peer * len(PROFILES)))
+            finally:
+                gc.enable()
+            row = {
+                "peer": dist, "version": version, "rule": rule_id, "text": text,
+                "base_ns": min(b), "peer_ns": min(o),
+                "pair_ratio": statistics.median(x / y for x, y in zip(o, b, strict=True)),
+                "outcomes": outcomes, "verdict": _verdict(outcomes, expected),
+            }
+            rows.append(row)
+            print(f"peer {dist:28s} ({rule_id}) {row['peer_ns']:9.0f} ns  ratio "
+                  f"{row['pair_ratio']:6.1f}x  {'/'.join(outcomes)} {row['verdict']}",
+                  file=sys.stderr, flush=True)
+    return rows
 
 
 def run(full: bool) -> dict[str, Any]:
@@ -338,6 +521,8 @@ def run(full: bool) -> dict[str, Any]:
     print(f"five-clause rule: compile {five['total']:.0f} us (parse+check {five['check']:.0f},"
           f" codegen {five['codegen']:.0f}, warm {five['codegen_warm']:.0f})", file=sys.stderr)
     audiences = audience_throughput(1000, 5 if full else 3)
+    # Peers cost 10-1000x more per call: fewer repeats keep the quick run short.
+    peer_rows = measure_peers(15 if full else 5, target)
     print(f"1,000 audiences: {audiences['us_per_set']:.0f} us per profile "
           f"({audiences['ns_per_audience']:.0f} ns per audience)", file=sys.stderr)
     return {
@@ -348,6 +533,7 @@ def run(full: bool) -> dict[str, Any]:
         "five_clauses": {"query": FIVE_CLAUSES, **five},
         "audiences": audiences,
         "peers": peers(),
+        "peer_rows": peer_rows,
         "reference_compile_us": reference_compile_us(),
     }
 
@@ -385,11 +571,38 @@ def markdown(result: dict[str, Any]) -> str:
         f"Yardstick: CPython `compile()` of a plain 1 KB function takes "
         f"{result['reference_compile_us']:.0f} µs on this machine in this run.",
         "",
-        "Peers importable in this environment: "
-        + (", ".join(result["peers"]) if result["peers"] else "none (optional; see "
-           "peer-benchmark.md for their figures)"),
     ]
+    out += peers_markdown(result)
     return "\n".join(out) + "\n"
+
+
+def peers_markdown(result: dict[str, Any]) -> list[str]:
+    """The peer table: per peer and rule, ns per call from the plain dict, the ratio to the
+    hand-written baseline (median of pairs) and the answers on P1/P2/P3."""
+    if not result["peers"]:
+        return ["", "Peers: none installed (`pip install -e '.[peers]'` to compare)."]
+    out = [
+        "",
+        "Peers: " + ", ".join(f"{d} {v}" for d, v in result["peers"].items()) + ".",
+        "",
+        "| peer | rule | ns per call | × hand-written (pairs) | P1/P2/P3 | answers |",
+        "|---|---|---:|---:|---|---|",
+    ]
+    peer_rules = {r["rule"] for r in result["peer_rows"]}
+    for r in result["rules"]:
+        if r["rule"] in peer_rules:
+            answers = " / ".join("T" if x else "F" for x in r["results"])
+            out.append(f"| segmentql | ({r['rule']}) | {r['ours_ns']:,.0f} | "
+                       f"{r['pair_ratio']:.2f}× | {answers} | ok |")
+    for r in result["peer_rows"]:
+        if "error" in r:
+            out.append(f"| {r['peer']} | ({r['rule']}) | — | — | — | {r['error']} |")
+            continue
+        out.append(
+            f"| {r['peer']} | ({r['rule']}) | {r['peer_ns']:,.0f} | {r['pair_ratio']:,.0f}× | "
+            f"{' / '.join(r['outcomes'])} | {r['verdict']} |"
+        )
+    return out
 
 
 def main() -> int:
