@@ -320,6 +320,11 @@ PEER_RULES: dict[str, dict[str, str]] = {
         "e": "(user['address']['city'] == 'Berlin' or user['address']['city'] == 'Munich') "
              "and session['plan'] == 'premium' and not user['address']['country'] == 'FR' "
              "and (user['referrer'] == 'partner' or session['pageviews'] > 10)",
+        "f": "user['age'] >= 18 and user['age'] <= 65 and user['plan'] in ['pro', 'team']",
+        "g": "'sports' in user['interests'] or 'travel' in user['interests']",
+        # `=~~` searches (`=~` is anchored at the start, like re.match).
+        "h": "user['email'] =~~ '(?i)@acme\\.com$' or session['device'] == 'desktop'",
+        "i": "not user['verified'] == false and user['interests'].length >= 2",
     },
     "growthbook": {
         "a": json.dumps({"user.plan": "pro"}),
@@ -333,6 +338,13 @@ PEER_RULES: dict[str, dict[str, str]] = {
             "$and": [{"$or": [{"user.referrer": "partner"},
                               {"session.pageviews": {"$gt": 10}}]}],
         }),
+        "f": json.dumps({"user.age": {"$gte": 18, "$lte": 65},
+                         "user.plan": {"$in": ["pro", "team"]}}),
+        "g": json.dumps({"user.interests": {"$in": ["sports", "travel"]}}),
+        "h": json.dumps({"$or": [{"user.email": {"$regex": "(?i)@acme\\.com$"}},
+                                 {"session.device": "desktop"}]}),
+        "i": json.dumps({"user.verified": {"$ne": False},
+                         "user.interests": {"$size": {"$gte": 2}}}),
     },
     "json-logic-qubit": {
         "a": json.dumps({"==": [{"var": "user.plan"}, "pro"]}),
@@ -350,6 +362,11 @@ PEER_RULES: dict[str, dict[str, str]] = {
             {"or": [{"==": [{"var": "user.referrer"}, "partner"]},
                     {">": [{"var": "session.pageviews"}, 10]}]},
         ]}),
+        "f": json.dumps({"and": [{"<=": [18, {"var": "user.age"}, 65]},
+                                 {"in": [{"var": "user.plan"}, ["pro", "team"]]}]}),
+        "g": json.dumps({"or": [{"in": ["sports", {"var": "user.interests"}]},
+                                {"in": ["travel", {"var": "user.interests"}]}]}),
+        # No regex and no count operator: (h) and (i) cannot be written.
     },
     "common-expression-language": {
         "a": 'user.plan == "pro"',
@@ -360,6 +377,10 @@ PEER_RULES: dict[str, dict[str, str]] = {
         "e": '(user.address.city == "Berlin" || user.address.city == "Munich") '
              '&& session.plan == "premium" && !(user.address.country == "FR") '
              '&& (user.referrer == "partner" || session.pageviews > 10)',
+        "f": 'user.age >= 18 && user.age <= 65 && user.plan in ["pro", "team"]',
+        "g": '"sports" in user.interests || "travel" in user.interests',
+        "h": 'user.email.matches("(?i)@acme\\\\.com$") || session.device == "desktop"',
+        "i": '!(user.verified == false) && size(user.interests) >= 2',
     },
 }
 
@@ -576,32 +597,50 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _cost(ns: float, ratio: float) -> str:
+    return f"{ratio:,.0f}× ({ns / 1000:,.1f} µs)" if ratio >= 10 else f"{ratio:.1f}× ({ns:,.0f} ns)"
+
+
 def peers_markdown(result: dict[str, Any]) -> list[str]:
-    """The peer table: per peer and rule, ns per call from the plain dict, the ratio to the
-    hand-written baseline (median of pairs) and the answers on P1/P2/P3."""
+    """The peer table: per peer and rule, the ratio to the hand-written baseline (median of
+    pairs) and ns per call from the plain dict, flagged when an answer on P1/P2/P3 is wrong
+    ("!") or right only because an exception counts as no match ("*")."""
     if not result["peers"]:
         return ["", "Peers: none installed (`pip install -e '.[peers]'` to compare)."]
+    rule_ids = list(RULES)
+    by = {(r["peer"], r["rule"]): r for r in result["peer_rows"]}
     out = [
         "",
-        "Peers: " + ", ".join(f"{d} {v}" for d, v in result["peers"].items()) + ".",
+        "Peers: " + ", ".join(f"{d} {v}" for d, v in result["peers"].items()) + ". Cell: "
+        "× the hand-written function (median of pairs), and time per call from the plain "
+        "dict; `!` wrong answer, `*` right only because an exception counts as no match, "
+        "`—` not expressible.",
         "",
-        "| peer | rule | ns per call | × hand-written (pairs) | P1/P2/P3 | answers |",
-        "|---|---|---:|---:|---|---|",
+        "| | " + " | ".join(f"({k})" for k in rule_ids) + " |",
+        "|---|" + "---:|" * len(rule_ids),
+        "| hand-written | " + " | ".join(f"{r['base_ns']:,.0f} ns" for r in result["rules"])
+        + " |",
+        "| segmentql | " + " | ".join(_cost(r["ours_ns"], r["pair_ratio"])
+                                     for r in result["rules"]) + " |",
     ]
-    peer_rules = {r["rule"] for r in result["peer_rows"]}
-    for r in result["rules"]:
-        if r["rule"] in peer_rules:
-            answers = " / ".join("T" if x else "F" for x in r["results"])
-            out.append(f"| segmentql | ({r['rule']}) | {r['ours_ns']:,.0f} | "
-                       f"{r['pair_ratio']:.2f}× | {answers} | ok |")
-    for r in result["peer_rows"]:
-        if "error" in r:
-            out.append(f"| {r['peer']} | ({r['rule']}) | — | — | — | {r['error']} |")
-            continue
-        out.append(
-            f"| {r['peer']} | ({r['rule']}) | {r['peer_ns']:,.0f} | {r['pair_ratio']:,.0f}× | "
-            f"{' / '.join(r['outcomes'])} | {r['verdict']} |"
-        )
+    flagged = []
+    for dist in result["peers"]:
+        cells = []
+        for k in rule_ids:
+            r = by.get((dist, k))
+            if r is None:
+                cells.append("—")
+            elif "error" in r:
+                cells.append("error")
+                flagged.append(f"{dist} ({k}): {r['error']}")
+            else:
+                mark = {"ok": "", "ok*": "*", "wrong": "!"}[r["verdict"]]
+                cells.append(_cost(r["peer_ns"], r["pair_ratio"]) + mark)
+                if mark:
+                    flagged.append(f"{dist} ({k}) on P1/P2/P3: {' / '.join(r['outcomes'])}")
+        out.append(f"| {dist} | " + " | ".join(cells) + " |")
+    if flagged:
+        out += ["", "Flagged answers: " + "; ".join(flagged) + "."]
     return out
 
 
