@@ -12,7 +12,7 @@ extra) installed are measured on rules (a)-(e) in the same run, end to end from 
 plain dicts and paired with the same hand-written functions; their answers on P1/P2/P3 are
 checked ("ok*": right only because an exception counts as no match).
 
-    python bench/bench_eval.py            # quick run (~30 s)
+    python bench/bench_eval.py            # quick run (a few seconds)
     python bench/bench_eval.py --full     # more repeats
     python bench/bench_eval.py --md out.md --json out.json
 """
