@@ -386,7 +386,7 @@ PEER_RULES: dict[str, dict[str, str]] = {
 
 
 def _rule_engine(text: str) -> Callable[[Any], Any]:
-    import rule_engine
+    import rule_engine  # type: ignore[import-untyped]
 
     return rule_engine.Rule(text).matches  # type: ignore[no-any-return]
 
@@ -399,7 +399,7 @@ def _growthbook(text: str) -> Callable[[Any], Any]:
 
 
 def _json_logic(text: str) -> Callable[[Any], Any]:
-    from json_logic import jsonLogic
+    from json_logic import jsonLogic  # type: ignore[import-untyped]
 
     logic = json.loads(text)
     return lambda profile: jsonLogic(logic, profile)
@@ -409,7 +409,7 @@ def _cel(text: str) -> Callable[[Any], Any]:
     import cel
 
     # `execute` takes the plain dict; converting it costs the same as building a cel.Context.
-    return cel.compile(text).execute  # type: ignore[no-any-return]
+    return cel.compile(text).execute
 
 
 #: distribution -> (import name, adapter from rule text to a callable over the plain dict).
@@ -476,7 +476,7 @@ def _verdict(outcomes: list[str], expected: list[bool]) -> str:
 def measure_peers(repeats: int, target_ns: int) -> list[dict[str, Any]]:
     """Each installed peer on the rules it can express, end to end from the plain profile
     dict, paired with the same hand-written baseline as segmentql (interleaved runs)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     installed = peers()
     for dist, version in installed.items():
         _module, adapter = PEERS[dist]
