@@ -148,16 +148,20 @@ def build_explanation(
 ) -> Explanation:
     text = query.text
 
+    written_nodes = {id(n) for n in query.ast.walk()}
+
     def snippet(node: A.Node) -> str:
-        s = node.span
-        written = text[s.start:s.end] if text and s.end > s.start else ""
-        if isinstance(node, A.Attribute) and not written.lower().endswith(node.name.lower()):
-            # A read the query implies rather than writes (`user is returning` reads
-            # `user's stats' sessions`): name it by what it reads.
+        if isinstance(node, A.Attribute) and id(node) not in written_nodes:
+            # A read the code generator implies (`user is returning` reads
+            # `user's stats' sessions`, `this session` reads `session's id`): name it by
+            # what it reads, not by the text of the clause that implied it.
             from segmentql.syntax.formatter import format_ast
 
             return format_ast(node)
-        return written or type(node).__name__
+        s = node.span
+        if text and s.end > s.start:
+            return text[s.start:s.end]
+        return type(node).__name__
 
     def last(node: A.Node) -> Any:
         values = records.get(id(node))
