@@ -156,7 +156,7 @@ def test_case38_a_failing_operation_rejects_the_whole_patch_and_its_batch() -> N
                      patch(("set", "a", 1), ("set", "missing.parent.x", 2), anon="a")])
     assert info.value.event_index == 1
     assert info.value.operation_index == 1
-    assert store.state is before
+    assert store.state == before
     assert store.snapshot(anonymous_id="a")["events"] == []
 
 

@@ -15,6 +15,14 @@ from typing import Any, Literal, Protocol
 
 from pyrsistent import PMap, PVector, pmap, pvector
 
+from segmentql.state.backend import (
+    Changes,
+    MarkSet,
+    Overlay,
+    ReadView,
+    StateView,
+    apply_changes,
+)
 from segmentql.state.errors import (
     InvalidEventError,
     InvalidIdentifierError,
@@ -40,7 +48,6 @@ from segmentql.state.model import (
     READ_ONLY_SESSION_ATTRIBUTES,
     READ_ONLY_USER_ATTRIBUTES,
     STANDARD_USER_ATTRIBUTES,
-    Journal,
     Profile,
     Session,
     State,
@@ -125,9 +132,17 @@ class Engine:
 
     def apply_batch(
         self, state: State, events: Sequence[EventBase], clock: Clock = utc_now
-    ) -> tuple[State, ApplyResult, Journal]:
-        """The state after `events` in order, what happened, and the keys touched."""
-        work = _Work(self, state)
+    ) -> tuple[State, ApplyResult, Changes]:
+        """The state after `events` in order, what happened, and what changed (pure: `state`
+        is not modified)."""
+        changes, result = self.fold(StateView(state), events, clock)
+        return apply_changes(state, changes), result, changes
+
+    def fold(
+        self, view: ReadView, events: Sequence[EventBase], clock: Clock = utc_now
+    ) -> tuple[Changes, ApplyResult]:
+        """What `events` change, reading only the profiles and links they touch from `view`."""
+        work = _Work(self, view)
         applied = 0
         for index, event in enumerate(events):
             work.index = index
@@ -137,36 +152,40 @@ class Engine:
             except StateError as exc:
                 raise exc.at_index(index) from None
         result = ApplyResult(applied, tuple(work.dropped), tuple(work.notices))
-        return work.state(), result, work.journal
+        return work.changes(), result
 
 
 class _Work:
     """The state being built by one batch (plain attributes over pyrsistent values)."""
 
-    def __init__(self, engine: Engine, state: State) -> None:
+    def __init__(self, engine: Engine, view: ReadView) -> None:
         self.policy = engine.policy
         self.schema = engine.schema
-        self.profiles: PMap[str, Any] = state.profiles
-        self.devices: PMap[str, Any] = state.devices
-        self.users: PMap[str, Any] = state.users
-        self.groups: PMap[str, Any] = state.groups
-        self.messages = state.messages
-        self.suppressed = state.suppressed
-        self.counter = state.counter
-        self.journal = Journal()
+        self.profiles: Overlay[str, Profile] = Overlay(view.profile)
+        self.devices: Overlay[str, str] = Overlay(view.device)
+        self.users: Overlay[str, str] = Overlay(view.user)
+        self.groups: Overlay[str, PMap[str, Any]] = Overlay(view.group)
+        self.messages = MarkSet(view.message_seen, lambda: False)
+        self.suppressed = MarkSet(view.suppressed, view.any_suppressed)
+        self.counter = view.counter
+        self.deleted_user = False
         self.dropped: list[Dropped] = []
         self.notices: list[Notice] = []
         self.index = 0
 
-    def state(self) -> State:
-        return State(
-            self.profiles,
-            self.devices,
-            self.users,
-            self.groups,
-            self.messages,
-            self.suppressed,
-            self.counter,
+    def changes(self) -> Changes:
+        profiles = self.profiles.changes()
+        originals = self.profiles.originals
+        return Changes(
+            profiles=profiles,
+            before={key: originals.get(key) for key in profiles},
+            devices=self.devices.changes(),
+            users=self.users.changes(),
+            groups={k: v for k, v in self.groups.changes().items() if v is not None},
+            messages={d for d, on in self.messages.changes.items() if on},
+            suppressed=dict(self.suppressed.changes),
+            counter=self.counter,
+            deleted_user=self.deleted_user,
         )
 
     def notice(self, kind: str, message: str) -> None:
@@ -218,8 +237,7 @@ class _Work:
         else:  # pragma: no cover - parse_event only builds the types above
             raise InvalidEventError(f"unknown event {event!r}")
         if message_digest is not None:
-            self.messages = self.messages.add(message_digest)
-            self.journal.messages.add(message_digest)
+            self.messages.add(message_digest)
         return True
 
     def _suppressed_id(self, event: EventBase) -> str | None:
@@ -248,25 +266,23 @@ class _Work:
         return f"{prefix}-{self.counter}"
 
     def put(self, profile: Profile) -> Profile:
-        self.profiles = self.profiles.set(profile.key, profile)
-        self.journal.profiles.add(profile.key)
+        self.profiles.set(profile.key, profile)
         return profile
 
     def drop(self, key: str) -> None:
-        self.profiles = self.profiles.discard(key)
-        self.journal.profiles.add(key)
+        self.profiles.discard(key)
 
     def map_device(self, anonymous_id: str, key: str | None) -> None:
-        self.devices = (
+        if key is None:
             self.devices.discard(anonymous_id)
-            if key is None
-            else self.devices.set(anonymous_id, key)
-        )
-        self.journal.devices.add(anonymous_id)
+        else:
+            self.devices.set(anonymous_id, key)
 
     def map_user(self, user_id: str, key: str | None) -> None:
-        self.users = self.users.discard(user_id) if key is None else self.users.set(user_id, key)
-        self.journal.users.add(user_id)
+        if key is None:
+            self.users.discard(user_id)
+        else:
+            self.users.set(user_id, key)
 
     def device_profile(self, anonymous_id: str) -> Profile:
         key = self.devices.get(anonymous_id)
@@ -515,8 +531,7 @@ class _Work:
         traits: PMap[str, Any] = self.groups.get(event.group_id, pmap())
         for name, value in event.traits.items():
             traits = traits.set(find_key(traits, name) or name, freeze(value))
-        self.groups = self.groups.set(event.group_id, traits)
-        self.journal.groups.add(event.group_id)
+        self.groups.set(event.group_id, traits)
         groups = pvector([g for g in profile.groups if g != event.group_id]).append(
             event.group_id
         )
@@ -573,20 +588,18 @@ class _Work:
             for device in profile.anonymous_ids:
                 if self.devices.get(device) == key:
                     self.map_device(device, None)
-            self.journal.deleted_user = True
+            self.deleted_user = True
         if event.suppress:
             for kind, value in (("user", event.user_id), ("anonymous", event.anonymous_id)):
                 if value is not None:
                     mark = digest(kind, value)
-                    self.suppressed = self.suppressed.add(mark)
-                    self.journal.suppressed.add(mark)
+                    self.suppressed.add(mark)
 
     def unsuppress(self, event: Unsuppress) -> None:
         for kind, value in (("user", event.user_id), ("anonymous", event.anonymous_id)):
             if value is not None:
                 mark = digest(kind, value)
-                self.suppressed = self.suppressed.discard(mark)
-                self.journal.suppressed.add(mark)
+                self.suppressed.discard(mark)
 
     # --- merging profiles -----------------------------------------------------------------------
 

@@ -110,28 +110,6 @@ class State:
     counter: int = 0
 
 
-@dataclass
-class Journal:
-    """Keys an apply touched, so a durable store writes only those rows."""
-
-    profiles: set[str] = field(default_factory=set)
-    devices: set[str] = field(default_factory=set)
-    users: set[str] = field(default_factory=set)
-    groups: set[str] = field(default_factory=set)
-    messages: set[bytes] = field(default_factory=set)
-    suppressed: set[bytes] = field(default_factory=set)
-    deleted_user: bool = False
-
-    def merge(self, other: Journal) -> None:
-        self.profiles |= other.profiles
-        self.devices |= other.devices
-        self.users |= other.users
-        self.groups |= other.groups
-        self.messages |= other.messages
-        self.suppressed |= other.suppressed
-        self.deleted_user = self.deleted_user or other.deleted_user
-
-
 def describe_state(state: State) -> dict[str, Any]:
     """Counts for humans (`repr` of a store)."""
     return {

@@ -83,6 +83,9 @@ class StatePolicy(BaseModel):
     max_events_per_profile: int = Field(default=1000, ge=1)
     """Tracked events kept per profile (oldest dropped first, reported); stats keep counting."""
 
+    max_batch_events: int = Field(default=10_000, ge=1)
+    """Most events one `apply` call takes; a longer batch is rejected whole (split it)."""
+
     max_list_length: int = Field(default=1000, ge=1)
     """Longest list a patch may leave in an attribute; more rejects the patch."""
 

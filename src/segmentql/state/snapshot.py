@@ -193,8 +193,7 @@ def build_snapshot(
         "session": session_variable(profile.session if profile else None, policy, now),
         "account": account_variable(profile, groups),
     }
-    for name in REQUEST_VARIABLES:
-        value = request.get(name)
-        if value is not None:
+    for name, value in request.items():
+        if value is not None and name not in variables:
             variables[name] = value
     return Snapshot(variables, {"events": lambda: events_variable(profile, policy.max_events_per_profile)})
