@@ -12,6 +12,9 @@ from segmentql.state import (
     StatePolicy,
 )
 
+#: Every test here runs on each backend (memory, SQLite, PostgreSQL).
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 
 def custom(store, **who):  # type: ignore[no-untyped-def]
     return store.snapshot(**who)["user"]["custom"]

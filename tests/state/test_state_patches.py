@@ -11,6 +11,9 @@ from state_helpers import T0, identify, make_store, patch, track
 
 from segmentql.state import InvalidEventError, PatchError, StatePolicy
 
+#: Every test here runs on each backend (memory, SQLite, PostgreSQL).
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 
 def custom_after(*ops: tuple[Any, ...], policy: StatePolicy | None = None) -> dict[str, Any]:
     store, _ = make_store(policy)

@@ -7,6 +7,9 @@ from state_helpers import identify, make_store, patch
 
 from segmentql.state import PatchError
 
+#: Every test here runs on each backend (memory, SQLite, PostgreSQL).
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 schema_module = pytest.importorskip("segmentql.schema")
 
 CLOSED = """

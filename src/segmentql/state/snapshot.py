@@ -90,6 +90,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+#: `Snapshot.to_json`'s conversion of one value (the PostgreSQL rows use it too).
+jsonable = _jsonable
+
+
 def empty_stats() -> dict[str, int]:
     return {"sessions": 0, "pageviews": 0, "orders": 0}
 

@@ -83,7 +83,7 @@ class ProfileStore:
         if text.startswith(_POSTGRES_SCHEMES):
             from segmentql.state.postgres import PostgresBackend
 
-            backend = PostgresBackend(text)
+            backend = PostgresBackend(text, policy_for_rows=policy)
         else:
             from segmentql.state.sqlite import SQLiteBackend
 
