@@ -32,6 +32,7 @@ from segmentql.state.errors import (
 )
 from segmentql.state.events import (
     VALUELESS_OPERATIONS,
+    Alias,
     Anonymize,
     DeleteUser,
     EventBase,
@@ -63,6 +64,27 @@ from segmentql.state.policy import StatePolicy
 from segmentql.state.values import copy_json, find_key, freeze, is_flat, json_problem, thaw
 
 Clock = Callable[[], datetime]
+
+#: Tracked event types queries read by their own phrase (`docs/language.md`); a `track` of
+#: any other name is stored as `eventOccurred` with the name in its `name` property.
+CUSTOM_EVENT = "eventOccurred"
+KNOWN_EVENTS = frozenset(
+    {
+        "cartAbandoned",
+        "productAbandoned",
+        "productViewed",
+        "orderPlaced",
+        "campaignViewed",
+        "pageOpened",
+        "postViewed",
+        "linkOpened",
+        "interestShown",
+        "eventOccurred",
+        "goalCompleted",
+        "userSignedIn",
+        "userSignedUp",
+    }
+)
 
 
 class SchemaTypeLike(Protocol):
@@ -234,6 +256,8 @@ class _Work:
             self.delete(event)
         elif isinstance(event, Unsuppress):
             self.unsuppress(event)
+        elif isinstance(event, Alias):
+            self.alias(event, at)
         else:  # pragma: no cover - parse_event only builds the types above
             raise InvalidEventError(f"unknown event {event!r}")
         if message_digest is not None:
@@ -248,6 +272,8 @@ class _Work:
             ("anonymous_id", "anonymous"),
             ("from_user_id", "user"),
             ("into_user_id", "user"),
+            ("previous_id", "user"),
+            ("previous_id", "anonymous"),
         ):
             value = getattr(event, field_name, None)
             if value is not None and digest(kind, value) in self.suppressed:
@@ -497,11 +523,35 @@ class _Work:
         steps = [("set", name, value) for name, value in traits.items()]
         return self.patch_user(profile, steps, traits=True)
 
+    def alias(self, event: Alias, at: datetime) -> None:
+        self.check_id("user id", event.user_id)
+        self.check_id("previous id", event.previous_id)
+        if event.previous_id == event.user_id:
+            self.notice("already-merged", "previous_id and user_id are the same id")
+            return
+        if self.users.get(event.previous_id) is not None:
+            if self.users.get(event.user_id) is None:
+                # A new id for a known user: it becomes another name of the same profile.
+                key = self.users[event.previous_id]
+                profile: Profile = self.profiles[key]
+                self.map_user(event.user_id, key)
+                self.put(replace(profile, aliases=profile.aliases.append(event.user_id)))
+                return
+            self.merge(Merge(from_user_id=event.previous_id, into_user_id=event.user_id))
+            return
+        self.identify(
+            Identify(user_id=event.user_id, anonymous_id=event.previous_id, timestamp=at), at
+        )
+
     def track(self, event: Track, at: datetime) -> None:
         properties = event.properties
         problem = json_problem(properties, "properties")
         if problem:
             raise InvalidEventError(problem)
+        if event.event not in KNOWN_EVENTS:
+            # Any other name is a custom event: `experienced a custom event "NAME"`.
+            properties = {**properties, "name": event.event}
+            event = event.model_copy(update={"event": CUSTOM_EVENT, "properties": properties})
         profile = self.resolve(event)
         session, stats = self.active_session(profile, at)
         if event.event == PAGEVIEW_EVENT:
@@ -649,6 +699,7 @@ class _Work:
         attributes: PMap[str, Any] = profile.attributes
         for index, (op, path, value) in enumerate(steps):
             try:
+                self._check_argument(value)
                 segments: tuple[Segment, ...] = (path,) if traits else parse_path(path)
                 attributes = self._user_operation(attributes, segments, op, value)
             except OperationFailed as exc:
@@ -692,6 +743,7 @@ class _Work:
         custom: PMap[str, Any] = session.custom
         for index, (op, path, value) in enumerate(steps):
             try:
+                self._check_argument(value)
                 segments = parse_path(path)
                 first = str(segments[0]).casefold()
                 if first in READ_ONLY_SESSION_ATTRIBUTES:
@@ -737,6 +789,16 @@ class _Work:
         for name in frozen:
             self._check_value(frozen, name, variable, ("custom", name))
         return frozen
+
+    def _check_argument(self, value: Any) -> None:
+        """Refuse a value with a list over the limit before any operation runs on it (so a
+        `combine` never compares a huge list item by item)."""
+        longest = _longest_plain_list(value)
+        if longest > self.policy.max_list_length:
+            raise OperationFailed(
+                f"the value holds a list of {longest} items, over the limit of "
+                f"{self.policy.max_list_length} (max_list_length)"
+            )
 
     def _check_count(self, custom: PMap[str, Any]) -> None:
         if len(custom) > self.policy.max_custom_attributes:
@@ -793,6 +855,14 @@ def _merge_maps(
         elif value is not None and (other_wins or result[key] is None):
             result = result.set(key, value)
     return result
+
+
+def _longest_plain_list(value: Any) -> int:
+    if isinstance(value, list):
+        return max([len(value), *(_longest_plain_list(v) for v in value)])
+    if isinstance(value, dict):
+        return max([0, *(_longest_plain_list(v) for v in value.values())])
+    return 0
 
 
 def _longest_list(value: Any) -> int:
