@@ -70,48 +70,6 @@ def test_an_invalid_batch_writes_nothing(tmp_path: Path) -> None:
         assert store.state == before
 
 
-def _prefix_states(batches: list[list[dict[str, object]]]) -> list[State]:
-    engine = Engine(StatePolicy())
-    states = [State()]
-    for batch in batches:
-        from segmentql.state import parse_event
-
-        state, _, _ = engine.apply_batch(states[-1], [parse_event(e) for e in batch])
-        states.append(state)
-    return states
-
-
-def test_a_killed_writer_never_leaves_a_partial_batch(tmp_path: Path, deep: bool) -> None:
-    seed = 11
-    batches = crash_batches(seed)
-    prefixes = _prefix_states(batches)
-    rng = random.Random(5)
-    kills = 200 if deep else 20
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get(
-        "PYTHONPATH", "")]), "HYPOTHESIS_NO_PLUGINS": "1"}
-    seen = set()
-    for attempt in range(kills):
-        path = tmp_path / f"crash-{attempt}.db"
-        child = subprocess.Popen(
-            [sys.executable, str(HERE / "crash_child.py"), str(path), str(seed)],
-            stdout=subprocess.PIPE, env=env,
-        )
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == b"ready"
-        time.sleep(rng.uniform(0.0, 0.25))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stdout.close()
-        with ProfileStore.open(path) as store:
-            state = store.state
-        matches = [n for n, prefix in enumerate(prefixes) if prefix == state]
-        assert matches, f"attempt {attempt}: the reopened state is not a prefix of the batches"
-        seen.add(matches[0])
-    # The kills landed at different points (not all before the first or after the last batch).
-    assert len(seen) > 1, seen
-    print("prefixes reached:", sorted(seen))
-
-
 def test_deletion_leaves_no_trace_in_the_file(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     secret_user = "zq-secret-user-8841"

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "segmentql.cli.check",
     "segmentql.cli.evaluate",
     "segmentql.cli.state",
+    "segmentql.cli.store",
     "segmentql.cli.lsp",
 )
 
