@@ -43,7 +43,7 @@ def encode_profile(profile: Profile) -> str:
 def encode_event(event: TrackedEvent) -> str:
     """A tracked event as the JSON object snapshots show in `events` (`type`, `timestamp`,
     `sessionId`, `properties`); its sequence number and profile are columns of its row."""
-    properties = event.plain if event.plain is not None else thaw(event.properties)
+    properties = event.plain
     return json.dumps(
         {
             "type": event.type,
@@ -68,9 +68,7 @@ def decode_event(seq: int, text: str) -> TrackedEvent:
         stamp = data["timestamp"]
         session_id = data["sessionId"]
         properties = data["properties"]
-    return TrackedEvent(
-        seq, kind, stamp, session_id, freeze(properties), properties, is_flat(properties)
-    )
+    return TrackedEvent(seq, kind, stamp, session_id, properties, is_flat(properties))
 
 
 def decode_profile(text: str, events: list[TrackedEvent] | None = None) -> Profile:

@@ -65,6 +65,9 @@ from segmentql.state.values import copy_json, find_key, freeze, is_flat, json_pr
 
 Clock = Callable[[], datetime]
 
+#: Entries kept in each of the engine's caches before they start over.
+_CACHE_LIMIT = 100_000
+
 #: Tracked event types queries read by their own phrase (`docs/language.md`); a `track` of
 #: any other name is stored as `eventOccurred` with the name in its `name` property.
 CUSTOM_EVENT = "eventOccurred"
@@ -151,6 +154,24 @@ class Engine:
     def __init__(self, policy: StatePolicy | None = None, schema: SchemaLike | None = None):
         self.policy = policy or StatePolicy()
         self.schema = schema
+        #: Identifiers the policy accepts (it is immutable), and schema types by path.
+        self.accepted_ids: set[str] = set()
+        self.schema_types: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+    def type_at(self, variable: str, path: tuple[str, ...]) -> Any:
+        """`schema.type_at`, remembered (the schema is immutable)."""
+        key = (variable, path)
+        cache = self.schema_types
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        assert self.schema is not None
+        found = self.schema.type_at(variable, list(path))
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = found
+        return found
 
     def apply_batch(
         self, state: State, events: Sequence[EventBase], clock: Clock = utc_now
@@ -181,6 +202,7 @@ class _Work:
     """The state being built by one batch (plain attributes over pyrsistent values)."""
 
     def __init__(self, engine: Engine, view: ReadView) -> None:
+        self.engine = engine
         self.policy = engine.policy
         self.schema = engine.schema
         self.profiles: Overlay[str, Profile] = Overlay(view.profile)
@@ -283,9 +305,15 @@ class _Work:
     # --- identifiers and profiles -------------------------------------------------------------
 
     def check_id(self, kind: str, value: str) -> None:
+        accepted = self.engine.accepted_ids
+        if value in accepted:
+            return
         reason = self.policy.blocked_reason(value)
         if reason is not None:
             raise InvalidIdentifierError(kind, value, reason)
+        if len(accepted) >= _CACHE_LIMIT:
+            accepted.clear()
+        accepted.add(value)
 
     def new_key(self, prefix: str) -> str:
         self.counter += 1
@@ -389,8 +417,7 @@ class _Work:
         session_id = session.id if session is not None else None
         plain = copy_json(properties)
         tracked = TrackedEvent(
-            self.counter, event_type, at.isoformat(), session_id, freeze(plain), plain,
-            is_flat(plain),
+            self.counter, event_type, at.isoformat(), session_id, plain, is_flat(plain)
         )
         events: PVector[Any] = profile.events.append(tracked)
         limit = self.policy.max_events_per_profile
@@ -821,9 +848,9 @@ class _Work:
             )
         if self.schema is None:
             return
-        expected = self.schema.type_at(variable, list(schema_path))
+        expected = self.engine.type_at(variable, schema_path)
         if expected is None:
-            if self.schema.type_at(variable, []) is None:
+            if self.engine.type_at(variable, ()) is None:
                 return  # a variable the schema does not declare: no constraint
             raise OperationFailed(
                 f"the schema does not declare {variable}.{'.'.join(schema_path)}"

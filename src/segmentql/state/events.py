@@ -267,8 +267,10 @@ def parse_event(data: EventBase | Mapping[str, Any] | str | bytes) -> EventBase:
 
 def check_values(value: Any, where: str) -> None:
     """`InvalidEventError` for what no backend may store: nesting deeper than `MAX_DEPTH`,
-    strings (values or keys) with a lone surrogate or a NUL character. Iterative, so a value
-    nested thousands deep is reported, not a `RecursionError`."""
+    strings (values or keys) with a lone surrogate or a NUL character. A value nested
+    thousands deep is reported, never a `RecursionError`."""
+    if _clean(value, 1):
+        return
     stack: list[tuple[Any, str, int]] = [(value, where, 1)]
     while stack:
         item, at, depth = stack.pop()
@@ -286,6 +288,35 @@ def check_values(value: Any, where: str) -> None:
                 raise InvalidEventError(f"{at}: nested more than {MAX_DEPTH} levels deep")
             for index, child in enumerate(item):
                 stack.append((child, f"{at}[{index}]", depth + 1))
+
+
+def _clean(value: Any, depth: int) -> bool:
+    """The fast check: True when `check_values` has nothing to report (no paths built)."""
+    kind = type(value)
+    if kind is str:
+        return "\x00" not in value and (value.isascii() or _encodable(value))
+    if kind is dict:
+        if depth > MAX_DEPTH:
+            return False
+        for key, child in value.items():
+            if type(key) is str and not ("\x00" not in key and (key.isascii() or _encodable(key))):
+                return False
+            if not _clean(child, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        if depth > MAX_DEPTH:
+            return False
+        return all(_clean(child, depth + 1) for child in value)
+    return not isinstance(value, (Mapping, list, tuple))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_text(text: str, at: str) -> None:

@@ -58,12 +58,19 @@ class TrackedEvent:
     type: str
     timestamp: str  # ISO-8601, as snapshots show it
     session_id: str | None
-    properties: PMap[str, Any]
-    #: The same properties as plain JSON, kept so snapshots copy dicts instead of thawing
-    #: (never handed out: snapshots get a copy).
-    plain: Any = field(default=None, compare=False, repr=False)
+    #: The properties as plain JSON, never mutated and never handed out (snapshots copy it).
+    plain: Any
     #: True when no property holds a map or list, so a shallow copy is a full copy.
     flat: bool = field(default=False, compare=False, repr=False)
+
+    @property
+    def properties(self) -> PMap[str, Any]:
+        """The properties as a frozen map (built on demand: events read back from a
+        database are decoded without freezing)."""
+        from segmentql.state.values import freeze
+
+        frozen: PMap[str, Any] = freeze(self.plain)
+        return frozen
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,8 +167,6 @@ def events_variable(profile: Profile | None, limit: int) -> list[dict[str, Any]]
 
 def _properties(event: TrackedEvent) -> dict[str, Any]:
     plain = event.plain
-    if plain is None:
-        return thaw(event.properties)  # type: ignore[no-any-return]
     if event.flat:
         return dict(plain)
     return copy_json(plain)  # type: ignore[no-any-return]
