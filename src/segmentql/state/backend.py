@@ -116,7 +116,7 @@ class Overlay(Generic[K, V]):
     `originals` holds what the loader gave for each key read (a key written without being read
     first, such as a new profile, was absent)."""
 
-    __slots__ = ("_load", "values", "written", "originals")
+    __slots__ = ("_load", "originals", "values", "written")
 
     def __init__(self, load: Callable[[K], V | None]) -> None:
         self._load = load
@@ -160,7 +160,7 @@ class Overlay(Generic[K, V]):
 class MarkSet:
     """A set of digests over a membership test, with the batch's additions and removals."""
 
-    __slots__ = ("_test", "_any", "changes")
+    __slots__ = ("_any", "_test", "changes")
 
     def __init__(self, test: Callable[[bytes], bool], any_marks: Callable[[], bool]) -> None:
         self._test = test
@@ -221,43 +221,28 @@ class StateView:
         return bool(self._state.suppressed)
 
 
+def _updated(mapping: PMap[str, Any], updates: dict[str, Any]) -> PMap[str, Any]:
+    """`mapping` with `updates` made (None removes a key)."""
+    evolver = mapping.evolver()
+    for key, value in updates.items():  # each key once: presence is the original mapping's
+        if value is not None:
+            evolver[key] = value
+        elif key in mapping:
+            del evolver[key]
+    return evolver.persistent()
+
+
 def apply_changes(state: State, changes: Changes) -> State:
     """`state` with `changes` made (a new `State`; the old one is unchanged)."""
-    profiles = state.profiles.evolver()
-    for key, profile in changes.profiles.items():
-        if profile is None:
-            if key in profiles:
-                del profiles[key]
-        else:
-            profiles[key] = profile
-    devices = state.devices.evolver()
-    for name, target in changes.devices.items():
-        if target is None:
-            if name in devices:
-                del devices[name]
-        else:
-            devices[name] = target
-    users = state.users.evolver()
-    for name, target in changes.users.items():
-        if target is None:
-            if name in users:
-                del users[name]
-        else:
-            users[name] = target
-    groups = state.groups.update(changes.groups)
-    messages = state.messages.update(changes.messages)
-    suppressed = state.suppressed.evolver()
+    suppressed = state.suppressed
     for mark, on in changes.suppressed.items():
-        if on:
-            suppressed.add(mark)
-        elif mark in suppressed:
-            suppressed.remove(mark)
+        suppressed = suppressed.add(mark) if on else suppressed.discard(mark)
     return State(
-        profiles.persistent(),
-        devices.persistent(),
-        users.persistent(),
-        groups,
-        messages,
-        suppressed.persistent(),
+        _updated(state.profiles, changes.profiles),
+        _updated(state.devices, changes.devices),
+        _updated(state.users, changes.users),
+        state.groups.update(changes.groups),
+        state.messages.update(changes.messages),
+        suppressed,
         changes.counter,
     )
