@@ -29,13 +29,15 @@ def test_shell_examples_run(tmp_path: Path) -> None:
     (tmp_path / "events.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\n")
     commands = [line.split("#")[0].strip() for lang, body in BLOCK.findall(DOC) if lang == "sh"
                 for line in body.splitlines()]
-    assert len(commands) == 2
+    assert len(commands) == 4
     outputs = []
     for command in commands:
         result = subprocess.run([sys.executable, "-m", "segmentql", *shlex.split(command)[1:]],
                                 cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         outputs.append(result.stdout)
+    assert json.loads(outputs[2])["profiles"] == 1
+    assert "nothing to do" in outputs[3]
     snapshot = json.loads(outputs[1])
     assert snapshot["user"]["id"] == "u1"
     assert snapshot["user"]["stats"]["pageviews"] == 1
