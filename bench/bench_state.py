@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -220,6 +219,8 @@ from segmentql.state import ProfileStore
 imported = time.perf_counter()
 store = ProfileStore.open(sys.argv[1])
 opened = time.perf_counter()
+ProfileStore.open(sys.argv[1]).close()
+again = time.perf_counter() - opened
 rng = random.Random(3)
 users = int(sys.argv[2])
 store.snapshot(user_id="user-0")["events"]
@@ -232,7 +233,7 @@ for _ in range(1000):
     times.append(time.perf_counter() - t)
     assert snap["user"]["id"] == who
 rss = int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()
-print(json.dumps({"open_ms": (opened - imported) * 1e3, "import_ms": (imported - start) * 1e3,
+print(json.dumps({"open_ms": (opened - imported) * 1e3, "reopen_ms": again * 1e3, "import_ms": (imported - start) * 1e3,
                   "snapshot_median_ms": statistics.median(times) * 1e3,
                   "snapshot_p99_ms": sorted(times)[989] * 1e3,
                   "rss_mb": rss / 2**20,
@@ -253,7 +254,8 @@ def large_store(users: int, events_per_user: int) -> dict[str, float]:
                               capture_output=True, text=True, env=env, check=True)
         figures: dict[str, float] = json.loads(done.stdout)
     figures["generation_s"] = generation
-    print(f"  open                        {figures['open_ms']:8.2f} ms   (target < 50 ms)")
+    print(f"  open                        {figures['open_ms']:8.2f} ms   first in the process, "
+          f"{figures['reopen_ms']:.2f} ms again   (target < 50 ms)")
     print(f"  snapshot of one user        {figures['snapshot_median_ms']:8.3f} ms median, "
           f"{figures['snapshot_p99_ms']:.3f} ms p99   (target < 1 ms median)")
     print(f"  RSS after 1,000 snapshots   {figures['rss_mb']:8.1f} MB   (peak "
@@ -277,7 +279,7 @@ def main() -> None:
     figures["load"] = load()
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
-    print(f"\n{statistics.mean([1.0])and 'done'}")
+    print("\ndone")
 
 
 if __name__ == "__main__":
