@@ -65,9 +65,14 @@ def evolve(record: T, **changes: Any) -> T:
     if names is None:
         names = _FIELDS[cls] = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
     new = object.__new__(cls)
+    found = 0
     for name in names:
-        _setattr(new, name, changes[name] if name in changes else getattr(record, name))
-    if len(changes) > sum(1 for name in changes if name in names):
+        if name in changes:
+            _setattr(new, name, changes[name])
+            found += 1
+        else:
+            _setattr(new, name, getattr(record, name))
+    if found != len(changes):
         unknown = sorted(set(changes) - set(names))
         raise TypeError(f"{cls.__name__} has no field {unknown[0]!r}")
     return new
