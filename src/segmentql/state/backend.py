@@ -246,3 +246,90 @@ def apply_changes(state: State, changes: Changes) -> State:
         suppressed,
         changes.counter,
     )
+
+
+_ABSENT: Any = object()
+
+
+class ViewCache:
+    """What this process last read or wrote, by key, kept across batches while no other
+    process writes (the backend checks a version the database changes on every foreign
+    commit, and calls `clear` when it moved). A batch then reads only what it has not seen
+    yet. Bounded: past `limit` entries it starts over."""
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit
+        self.profiles: dict[str, Profile | None] = {}
+        self.devices: dict[str, str | None] = {}
+        self.users: dict[str, str | None] = {}
+        self.groups: dict[str, PMap[str, Any] | None] = {}
+        self.messages: dict[bytes, bool] = {}
+
+    def clear(self) -> None:
+        self.profiles.clear()
+        self.devices.clear()
+        self.users.clear()
+        self.groups.clear()
+        self.messages.clear()
+
+    def view(self, inner: ReadView) -> CachedView:
+        if len(self.profiles) + len(self.devices) + len(self.users) > self.limit:
+            self.clear()
+        return CachedView(self, inner)
+
+    def committed(self, changes: Changes) -> None:
+        """Record a batch this process committed."""
+        self.profiles.update(changes.profiles)
+        self.devices.update(changes.devices)
+        self.users.update(changes.users)
+        self.groups.update(changes.groups)
+        for digest in changes.messages:
+            self.messages[digest] = True
+
+
+class CachedView:
+    """A `ReadView` answering from a `ViewCache` first."""
+
+    def __init__(self, cache: ViewCache, inner: ReadView) -> None:
+        self._cache = cache
+        self._inner = inner
+
+    @property
+    def counter(self) -> int:
+        return self._inner.counter
+
+    def profile(self, key: str) -> Profile | None:
+        found = self._cache.profiles.get(key, _ABSENT)
+        if found is _ABSENT:
+            found = self._cache.profiles[key] = self._inner.profile(key)
+        return found  # type: ignore[no-any-return]
+
+    def device(self, anonymous_id: str) -> str | None:
+        found = self._cache.devices.get(anonymous_id, _ABSENT)
+        if found is _ABSENT:
+            found = self._cache.devices[anonymous_id] = self._inner.device(anonymous_id)
+        return found  # type: ignore[no-any-return]
+
+    def user(self, user_id: str) -> str | None:
+        found = self._cache.users.get(user_id, _ABSENT)
+        if found is _ABSENT:
+            found = self._cache.users[user_id] = self._inner.user(user_id)
+        return found  # type: ignore[no-any-return]
+
+    def group(self, group_id: str) -> PMap[str, Any] | None:
+        found = self._cache.groups.get(group_id, _ABSENT)
+        if found is _ABSENT:
+            found = self._cache.groups[group_id] = self._inner.group(group_id)
+        return found  # type: ignore[no-any-return]
+
+    def message_seen(self, digest: bytes) -> bool:
+        found = self._cache.messages.get(digest)
+        if found is None:
+            found = self._cache.messages[digest] = self._inner.message_seen(digest)
+        return found
+
+    def suppressed(self, digest: bytes) -> bool:
+        return self._inner.suppressed(digest)
+
+    def any_suppressed(self) -> bool:
+        return self._inner.any_suppressed()

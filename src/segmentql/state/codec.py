@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pyrsistent import PMap, pmap, pvector
+from pyrsistent import PMap, pvector
 
 from segmentql.state.model import Profile, Session, TrackedEvent
 from segmentql.state.values import freeze, is_flat, thaw
