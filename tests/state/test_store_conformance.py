@@ -189,7 +189,7 @@ def test_a_killed_writer_never_leaves_a_partial_batch(
     prefixes = _prefix_states(crash_batches(seed))
     rng = random.Random(5)
     postgres = target.startswith("postgresql://")
-    kills = (60 if postgres else 200) if deep else (6 if postgres else 20)
+    kills = (60 if postgres else 200) if deep else (6 if postgres else 12)
     seen = set()
     for attempt in range(kills):
         if postgres:
