@@ -255,10 +255,12 @@ class ViewCache:
     """What this process last read or wrote, by key, kept across batches while no other
     process writes (the backend checks a version the database changes on every foreign
     commit, and calls `clear` when it moved). A batch then reads only what it has not seen
-    yet. Bounded: past `limit` entries it starts over."""
+    yet. Bounded: past `limit` units (an entry is one, a profile one more per kept event) it
+    starts over, so its memory follows the batches' working set, not the store."""
 
-    def __init__(self, limit: int = 20_000) -> None:
+    def __init__(self, limit: int = 100_000) -> None:
         self.limit = limit
+        self.weight = 0
         self.profiles: dict[str, Profile | None] = {}
         self.devices: dict[str, str | None] = {}
         self.users: dict[str, str | None] = {}
@@ -266,6 +268,7 @@ class ViewCache:
         self.messages: dict[bytes, bool] = {}
 
     def clear(self) -> None:
+        self.weight = 0
         self.profiles.clear()
         self.devices.clear()
         self.users.clear()
@@ -273,12 +276,14 @@ class ViewCache:
         self.messages.clear()
 
     def view(self, inner: ReadView) -> CachedView:
-        if len(self.profiles) + len(self.devices) + len(self.users) > self.limit:
+        if self.weight > self.limit:
             self.clear()
         return CachedView(self, inner)
 
     def committed(self, changes: Changes) -> None:
         """Record a batch this process committed."""
+        self.weight += sum(1 + len(p.events) for p in changes.profiles.values() if p is not None)
+        self.weight += len(changes.devices) + len(changes.users) + len(changes.messages)
         self.profiles.update(changes.profiles)
         self.devices.update(changes.devices)
         self.users.update(changes.users)
@@ -299,21 +304,25 @@ class CachedView:
         return self._inner.counter
 
     def profile(self, key: str) -> Profile | None:
-        found = self._cache.profiles.get(key, _ABSENT)
+        cache = self._cache
+        found = cache.profiles.get(key, _ABSENT)
         if found is _ABSENT:
-            found = self._cache.profiles[key] = self._inner.profile(key)
+            found = cache.profiles[key] = self._inner.profile(key)
+            cache.weight += 1 if found is None else 1 + len(found.events)
         return found  # type: ignore[no-any-return]
 
     def device(self, anonymous_id: str) -> str | None:
         found = self._cache.devices.get(anonymous_id, _ABSENT)
         if found is _ABSENT:
             found = self._cache.devices[anonymous_id] = self._inner.device(anonymous_id)
+            self._cache.weight += 1
         return found  # type: ignore[no-any-return]
 
     def user(self, user_id: str) -> str | None:
         found = self._cache.users.get(user_id, _ABSENT)
         if found is _ABSENT:
             found = self._cache.users[user_id] = self._inner.user(user_id)
+            self._cache.weight += 1
         return found  # type: ignore[no-any-return]
 
     def group(self, group_id: str) -> PMap[str, Any] | None:
@@ -326,6 +335,7 @@ class CachedView:
         found = self._cache.messages.get(digest)
         if found is None:
             found = self._cache.messages[digest] = self._inner.message_seen(digest)
+            self._cache.weight += 1
         return found
 
     def suppressed(self, digest: bytes) -> bool:

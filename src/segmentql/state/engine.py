@@ -8,6 +8,7 @@ so a batch applies whole or not at all.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,15 +57,21 @@ from segmentql.state.model import (
     evolve,
 )
 from segmentql.state.operations import (
+    OPERATIONS,
+    TOLERANT_OPERATIONS,
     OperationFailed,
     Segment,
     apply_operation,
     parse_path,
 )
 from segmentql.state.policy import StatePolicy
-from segmentql.state.values import copy_json, find_key, freeze, is_flat, json_problem, thaw
+from segmentql.state.values import MISSING, copy_json, find_key, freeze, is_flat, json_problem, thaw
 
 Clock = Callable[[], datetime]
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+#: Operations whose argument is not a stored value (`apply_operation` skips its JSON check).
+_NO_VALUE = frozenset({"unset", "clear", "increment", "decrement"})
 
 #: Entries kept in each of the engine's caches before they start over.
 _CACHE_LIMIT = 100_000
@@ -158,6 +165,8 @@ class Engine:
         #: Identifiers the policy accepts (it is immutable), and schema types by path.
         self.accepted_ids: set[str] = set()
         self.schema_types: dict[tuple[str, tuple[str, ...]], Any] = {}
+        #: Whether a schema type (by id; the types live as long as the schema) takes any value.
+        self.accepts_any: dict[int, bool] = {}
 
     def type_at(self, variable: str, path: tuple[str, ...]) -> Any:
         """`schema.type_at`, remembered (the schema is immutable)."""
@@ -797,6 +806,19 @@ class _Work:
         if isinstance(first, int):
             raise OperationFailed("a path starts with an attribute name, not an index")
         key = find_key(container, first) or first
+        if len(segments) == 1 and type(value) in _SCALARS:
+            # One attribute, a scalar argument: the operation on the stored value directly
+            # (what `apply_operation` does on a one-key holder, without thawing and freezing).
+            current = container.get(key, MISSING)
+            if type(current) in _SCALARS or current is MISSING:
+                if type(value) is float and not math.isfinite(value) and op not in _NO_VALUE:
+                    raise OperationFailed(f"value is {value!r}, not a finite number")
+                if current is MISSING and op in TOLERANT_OPERATIONS:
+                    return container
+                new = OPERATIONS[op](current, value)
+                if new is MISSING:
+                    return container.discard(key)
+                return container.set(key, freeze(new))
         holder = {key: thaw(container[key])} if key in container else {}
         apply_operation(holder, (key, *segments[1:]), op, value)
         if key in holder:
@@ -857,6 +879,12 @@ class _Work:
             raise OperationFailed(
                 f"the schema does not declare {variable}.{'.'.join(schema_path)}"
             )
+        accepts_any = self.engine.accepts_any
+        anything = accepts_any.get(id(expected))
+        if anything is None:
+            anything = accepts_any[id(expected)] = expected.describe() == "any"
+        if anything:
+            return
         plain = thaw(value)
         if not expected.accepts(plain):
             raise OperationFailed(
