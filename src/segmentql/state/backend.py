@@ -251,6 +251,14 @@ def apply_changes(state: State, changes: Changes) -> State:
 _ABSENT: Any = object()
 
 
+def _weight(profile: Any) -> int:
+    """A cache entry's share of the cache's bound: one, plus one per kept event of a profile
+    (nothing for an entry not in the cache)."""
+    if profile is _ABSENT:
+        return 0
+    return 1 if profile is None else 1 + len(profile.events)
+
+
 class ViewCache:
     """What this process last read or wrote, by key, kept across batches while no other
     process writes (the backend checks a version the database changes on every foreign
@@ -282,9 +290,11 @@ class ViewCache:
 
     def committed(self, changes: Changes) -> None:
         """Record a batch this process committed."""
-        self.weight += sum(1 + len(p.events) for p in changes.profiles.values() if p is not None)
+        profiles = self.profiles
+        for key, profile in changes.profiles.items():
+            self.weight += _weight(profile) - _weight(profiles.get(key, _ABSENT))
+            profiles[key] = profile
         self.weight += len(changes.devices) + len(changes.users) + len(changes.messages)
-        self.profiles.update(changes.profiles)
         self.devices.update(changes.devices)
         self.users.update(changes.users)
         self.groups.update(changes.groups)
@@ -308,7 +318,7 @@ class CachedView:
         found = cache.profiles.get(key, _ABSENT)
         if found is _ABSENT:
             found = cache.profiles[key] = self._inner.profile(key)
-            cache.weight += 1 if found is None else 1 + len(found.events)
+            cache.weight += _weight(found)
         return found  # type: ignore[no-any-return]
 
     def device(self, anonymous_id: str) -> str | None:
