@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from segmentql.diagnostics import NO_SPAN, Span
@@ -98,12 +99,21 @@ def order(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
         return err
     if a is None or b is None:
         return None
+    if _is_nan(a) or _is_nan(b):  # NaN is unordered: every ordering test is false
+        return None
     try:
         return compare(a, b)
     except Incomparable:
         return ErrorValue(
             "Q307", f"cannot order {a_kind(a)} and {a_kind(b)}", span
         )
+
+
+def _is_nan(value: Any) -> bool:
+    cls = value.__class__
+    if cls is float:
+        return value != value  # type: ignore[no-any-return]
+    return cls is Decimal and value.is_nan()  # type: ignore[no-any-return]
 
 
 def less(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
