@@ -88,7 +88,7 @@ _ALL: tuple[CodeInfo, ...] = (
     # Q225-Q234: check-time cost estimate (issue #12)
     _w("Q225", "worst-case evaluation steps exceed the step budget"),
     _w("Q226", "worst-case size of a built value exceeds the size budget"),
-    _w("Q227", "cost cannot be bounded statically (a function passed as a value)"),
+    _w("Q227", "cost cannot be bounded statically (recursion)"),
     # --- Q3xx: run time (error values) -----------------------------------------------------
     _e("Q300", "evaluation error"),
     _e("Q301", "type mismatch"),
@@ -106,8 +106,7 @@ _ALL: tuple[CodeInfo, ...] = (
     _e("Q312", "evaluation step budget exhausted"),
     _e("Q313", "value larger than the size budget"),
     _e("Q314", "arrow-function calls nested deeper than the depth budget"),
-    _e("Q315", "data nested too deeply (or cyclic)"),
-    _e("Q316", "an operation failed on unusual data"),
+    _e("Q315", "an operation failed on unusual data"),
 )
 
 CODES: dict[str, CodeInfo] = {info.code: info for info in _ALL}

@@ -5,7 +5,7 @@ return error values for the data they expect, but unusual data (a NaN timestamp,
 with a custom `__eq__`, cyclic or very deep structures) can still make one raise. When that
 happens the entry function does not guess: `Query` evaluates the query again with a *guarded
 namespace*, where every helper (and every event query) turns an exception into an error
-value at the clause that raised (`Q316`, or `Q315` for data nested too deeply). The usual
+value at the clause that raised (`Q315`, or `Q300` for data nested too deeply). The usual
 rules then apply: `false and E` is false, `true or E` is true, the rest stays an error.
 
 Running out of budget (`BudgetExceeded`) is never turned into a value: it ends the
@@ -24,8 +24,8 @@ from segmentql.runtime.budget import BudgetExceeded
 from segmentql.runtime.errors import ErrorValue
 from segmentql.runtime.events import EventQuery
 
-DEEP_CODE = "Q315"
-FAILED_CODE = "Q316"
+DEEP_CODE = "Q300"  # "evaluation error": data nested too deeply (or cyclic)
+FAILED_CODE = "Q315"
 
 #: Namespace entries that are types or builtins used for class checks, not helpers.
 _NOT_HELPERS = frozenset({"_M", "_Err", "_dict", "_list", "_str", "_int", "_bool", "_Decimal",
@@ -36,8 +36,10 @@ def failure(exc: BaseException, what: str, span: Span) -> ErrorValue:
     """The error value standing for exception `exc` raised by `what`."""
     if isinstance(exc, RecursionError):
         return ErrorValue(DEEP_CODE, f"data nested too deeply for {what}", span)
+    detail = str(exc)
+    detail = f": {detail[:80]}" if detail else ""
     return ErrorValue(
-        FAILED_CODE, f"{what} failed on this data ({type(exc).__name__})", span
+        FAILED_CODE, f"{what} failed on this data ({type(exc).__name__}{detail})", span
     )
 
 
@@ -80,6 +82,11 @@ class _GuardedEvents:
             return failure(exc, "the event test", self.query.span)
 
 
+def _describe(fn: Any) -> str:
+    name = getattr(fn, "__name__", "")
+    return f"'{name.replace('_', ' ')}'" if name else "an operation"
+
+
 def guarded_namespace(ns: dict[str, Any]) -> dict[str, Any]:
     """A copy of a generated namespace in which no helper raises on data."""
     safe = dict(ns)
@@ -87,7 +94,7 @@ def guarded_namespace(ns: dict[str, Any]) -> dict[str, Any]:
         if name in _NOT_HELPERS or not name.startswith("_") or isinstance(value, type):
             continue
         if name in helpers.NAMESPACE and callable(value):
-            safe[name] = guard(value, "an operation")
+            safe[name] = guard(value, _describe(value))
         elif isinstance(value, EventQuery):
             safe[name] = _GuardedEvents(value)
         elif name.startswith("_k") and callable(value) and not hasattr(value, "found"):

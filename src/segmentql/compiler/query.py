@@ -74,11 +74,11 @@ def export(value: Any, depth: int = 0) -> Any:
     """Results handed to callers: tuples (folded constants) become lists, recursively.
 
     An error value nested in a collection makes the whole result that error (errors never
-    escape into lists or maps); cyclic or very deep data is an error (Q315)."""
+    escape into lists or maps); cyclic or very deep data is an error (Q300)."""
     cls = value.__class__
     if cls is tuple or cls is list or cls is dict:
         if depth > _EXPORT_DEPTH:
-            return ErrorValue("Q315", "result nested too deeply (or cyclic)", Span(0, 0))
+            return ErrorValue("Q300", "result nested too deeply (or cyclic)", Span(0, 0))
         items = value.items() if cls is dict else enumerate(value)
         out_items = []
         for k, v in items:
@@ -370,7 +370,7 @@ def _parse(text: str) -> A.Node:
 
 
 def analyze_query(
-    text: str, schema: Any, expect: type | None
+    text: str, schema: Any, expect: type | None, budget: Budget = DEFAULT_BUDGET
 ) -> tuple[A.Node, list[Diagnostic]]:
     """Parse and check; raises `QueryError` when there is an error diagnostic."""
     try:
@@ -381,7 +381,7 @@ def analyze_query(
         from segmentql.schema import Schema
 
         schema = Schema.default()
-    analysis = analyze(text, schema, expect=expect)
+    analysis = analyze(text, schema, expect=expect, budget=budget)
     diagnostics = sort_diagnostics(analysis.diagnostics)
     if has_errors(diagnostics) or analysis.ast is None:
         raise QueryError(diagnostics, text)
@@ -407,7 +407,7 @@ def compile_query(
         if cached is not None:
             _CACHE.move_to_end(key)
             return cached
-    ast, diagnostics = analyze_query(text, schema, expect)
+    ast, diagnostics = analyze_query(text, schema, expect, budget)
     query = compile_ast(ast, text, schema=schema, diagnostics=diagnostics, budget=budget)
     with _CACHE_LOCK:
         _CACHE[key] = query
