@@ -10,6 +10,7 @@ is the generated function itself, so an audience check costs one Python call.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -95,14 +96,22 @@ def export(value: Any, depth: int = 0) -> Any:
 _EXPORT_DEPTH = 200
 
 
-def json_value(value: Any) -> Any:
+def json_value(value: Any, depth: int = 0) -> Any:
     """A result as JSON data: decimals as numbers (text if not exactly a float), dates as
-    ISO text, durations as ISO-8601 durations, errors as `{"error": {...}}`."""
+    ISO text, durations as ISO-8601 durations, errors as `{"error": {...}}`. Strict JSON:
+    a NaN or infinite float is the text `"NaN"`, `"Infinity"`, `"-Infinity"`; data nested
+    deeper than 64 levels (or cyclic) is cut with the text `"…"`."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (math.inf, -math.inf):
+            return "Infinity" if value > 0 else "-Infinity"
         return value
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return "NaN" if value.is_nan() else ("Infinity" if value > 0 else "-Infinity")
         as_float = float(value)
         return as_float if Decimal(repr(as_float)) == value else format(value, "f")
     if isinstance(value, dt.date | dt.time):
@@ -111,11 +120,19 @@ def json_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, ErrorValue):
         return {"error": value.to_json()}
+    if isinstance(value, Mapping | list | tuple) and depth >= _JSON_DEPTH:
+        return "…"
     if isinstance(value, Mapping):
-        return {str(k): json_value(v) for k, v in value.items()}
+        return {str(k): json_value(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    return str(value)
+        return [json_value(v, depth + 1) for v in value]
+    try:
+        return str(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
+_JSON_DEPTH = 64
 
 
 _MATCH_PARAMS = "_v, now=None, time_zone=None, _now=None, _tz=None"
