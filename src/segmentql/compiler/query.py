@@ -68,6 +68,12 @@ def resolve_clock(
         raise EvaluationError("'now' must be a datetime or an ISO string", Span(0, 0), "Q310")
     if now.tzinfo is None:
         now = now.replace(tzinfo=tz)
+    try:  # an instant every clock name can be computed from, in UTC and in the zone
+        now.astimezone(dt.UTC)
+        now.astimezone(tz)
+    except (OverflowError, ValueError):
+        raise EvaluationError(f"'now' is out of the supported date range: {now.isoformat()}",
+                              Span(0, 0), "Q310") from None
     return now, tz
 
 

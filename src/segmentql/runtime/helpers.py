@@ -148,12 +148,15 @@ def literal_found(literal: LiteralPattern, text: str) -> bool:
 
 def clock(name: str, now: dt.datetime, tz: dt.tzinfo) -> Any:
     """`now`, `today`, `yesterday`, `tomorrow` in the evaluation's zone."""
-    if name == "now":
-        return now.astimezone(tz)
-    today = now.astimezone(tz).date()
-    if name == "today":
-        return today
-    return today + dt.timedelta(days=-1 if name == "yesterday" else 1)
+    try:
+        if name == "now":
+            return now.astimezone(tz)
+        today = now.astimezone(tz).date()
+        if name == "today":
+            return today
+        return today + dt.timedelta(days=-1 if name == "yesterday" else 1)
+    except (OverflowError, ValueError):
+        return ErrorValue("Q305", f"'{name}' is out of the date range", NO_SPAN)
 
 
 def make_map(pairs: tuple[tuple[Any, Any], ...], span: Span = NO_SPAN) -> Any:
