@@ -11,7 +11,6 @@ match (false), 2 on errors (bad query, run-time error value, unreadable files).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +21,12 @@ from segmentql.cli.common import (
     CommandError,
     add_format_argument,
     add_query_argument,
+    add_budget_arguments,
+    budget_from,
     print_json,
     read_json_file,
     read_query,
+    require_regular_file,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ def register(subparsers: Any) -> None:
             "--time-zone", metavar="TZ", default="UTC", help="IANA time zone (default UTC)"
         )
         parser.add_argument("--schema", metavar="FILE", help="schema file (YAML or JSON)")
+        add_budget_arguments(parser)
         add_format_argument(parser)
         parser.set_defaults(handler=handler)
 
@@ -63,7 +66,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Query | None, dict[str, Any], in
         raise CommandError("the variables file must hold a JSON object")
     schema = _load_schema(args.schema)
     try:
-        return compile_query(text, schema), variables, EXIT_OK
+        return compile_query(text, schema, budget=budget_from(args)), variables, EXIT_OK
     except QueryError as exc:
         if args.format == "json":
             print_json({"error": {"diagnostics": [d.to_json() for d in exc.diagnostics]}})
@@ -78,6 +81,7 @@ def _load_schema(path: str | None) -> Any:
     from segmentql.errors import SchemaError
     from segmentql.schema import Schema
 
+    require_regular_file(path, "schema")
     try:
         return Schema.load(path)
     except SchemaError as exc:
@@ -120,7 +124,7 @@ def run_explain(args: argparse.Namespace) -> int:
     except EvaluationError as exc:  # a bad --now or --time-zone
         raise CommandError(exc.message) from None
     if args.format == "json":
-        sys.stdout.write(json.dumps(explanation.to_json(), indent=2, ensure_ascii=False) + "\n")
+        print_json(explanation.to_json())
     else:
         print(explanation.render())
     if explanation.error is not None:
