@@ -3,8 +3,8 @@
 One test per case, id `<file>::<name>`. Each case is compiled with
 `segmentql.compiler.compile_query` and evaluated with its `variables`, `now` and `time_zone`;
 the result must conform to `expected` (typed tags decoded), or the stated error must be raised
-in the stated phase. `Query.matches` is checked too: True exactly when the result is `true`,
-and never raising on data.
+in the stated phase. `Query.explain` must give the same value, and `Query.matches` is checked
+too: True exactly when the result is `true`, and never raising on data.
 """
 
 from __future__ import annotations
@@ -70,4 +70,7 @@ def test_case(case: Case) -> None:
     expected = decode(data["expected"])
     why = mismatch(expected, result)
     assert why is None, why
+    explained = query.explain(variables, **kwargs).value  # type: ignore[attr-defined]
+    why = mismatch(expected, explained)
+    assert why is None, f"explain: {why}"
     assert query.matches(variables, **kwargs) is (expected is True)  # type: ignore[attr-defined]

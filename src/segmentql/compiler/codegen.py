@@ -549,7 +549,8 @@ class CodeGenerator:
             c = self.fresh()
             fast = (
                 f"(({c} if ({custom} is not None and ({c} := {custom}.get({name})) is not None)"
-                f" else {var}.get({name}, _M)) if {var}.__class__ is _dict else _M)"
+                f" else ({var}.get({name}, _M) if {custom} is None else _M))"
+                f" if {var}.__class__ is _dict else _M)"
             )
             slow = (
                 f"_readvattr({var}, {custom}, {name}, {lowered}, {self.const(root)}, "
