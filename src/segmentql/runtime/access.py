@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from segmentql.diagnostics import NO_SPAN, Span
 from segmentql.runtime.errors import MISSING, ErrorValue
+from segmentql.runtime.prepared import FOLDED
 from segmentql.runtime.temporal import part_kind, temporal_part
 from segmentql.runtime.values import CURRENT_ZONE, a_kind
 
@@ -65,6 +66,8 @@ def fold_miss(mapping: dict[Any, Any], lowered: str, name: str | None = None) ->
     None is a hit: null, whatever other spellings hold."""
     if name is not None and name in mapping:
         return None
+    if FOLDED in mapping:  # a Prepared view: complete in lower case
+        return mapping.get(lowered)
     try:
         table = _FOLDS[tuple(mapping)]
     except KeyError:
