@@ -21,6 +21,7 @@ from segmentql.diagnostics import Diagnostic, Severity, Span, has_errors, sort_d
 from segmentql.errors import EvaluationError, QueryError
 from segmentql.runtime.access import CURRENT_NOW
 from segmentql.runtime.errors import ErrorValue
+from segmentql.runtime.events import EventReport
 from segmentql.runtime.temporal import Duration, parse_datetime, zone
 from segmentql.runtime.values import CURRENT_ZONE
 from segmentql.syntax import ast as A
@@ -268,19 +269,34 @@ class Query:
         """Every clause's value and span, and the attribute values it read."""
         from segmentql.compiler.explain import build_explanation
 
-        records: dict[int, list[Any]] = {}
-
-        def rec(node_id: int, value: Any) -> Any:
-            records.setdefault(node_id, []).append(value)
-            return value
-
+        rec = _Recorder()
+        records = rec.records
         try:
             result = self._run(self._trace, variables, now, time_zone, rec)
         except EvaluationError:
             raise
         except Exception as exc:
             result = ErrorValue("Q300", f"internal evaluation failure: {exc}", self.ast.span)
-        return build_explanation(self, export(result), records, self._trace_nodes)
+        return build_explanation(self, export(result), records, self._trace_nodes, rec.reports)
+
+
+class _Recorder:
+    """`_rec` of the tracing rendering: every node's values, and event expressions' reports."""
+
+    __slots__ = ("records", "reports")
+
+    def __init__(self) -> None:
+        self.records: dict[int, list[Any]] = {}
+        self.reports: dict[int, EventReport] = {}
+
+    def __call__(self, node_id: int, value: Any) -> Any:
+        self.records.setdefault(node_id, []).append(value)
+        return value
+
+    def events(self, node_id: int) -> EventReport:
+        """A fresh report for one run of the event expression `node_id` (the last run wins)."""
+        report = self.reports[node_id] = EventReport("")
+        return report
 
 
 # ------------------------------------------------------------------------------------------
