@@ -750,7 +750,10 @@ class Checker:
         values = t.enum or ()
         if lit_node.value in values:
             return
-        suggestions = did_you_mean(lit_node.value, values)
+        # a value in another case (`"Male"` for `"male"`) first: the likeliest slip
+        folded = lit_node.value.casefold()
+        same = [v for v in values if v.casefold() == folded]
+        suggestions = [*same, *did_you_mean(lit_node.value, values)][:3]
         owner = self._path_text(subject)
         where = f"`{owner}`" if owner else "this value"
         self.report(
