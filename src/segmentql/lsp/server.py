@@ -20,7 +20,7 @@ from pygls.uris import to_fs_path
 
 from segmentql import __version__
 from segmentql.diagnostics import Diagnostic, Severity
-from segmentql.lsp import features
+from segmentql.lsp import actions, features
 from segmentql.lsp.documents import (
     AudienceDocument,
     EmbeddedQuery,
@@ -279,6 +279,14 @@ def build_server() -> SegmentqlServer:
     def on_hover(ls: SegmentqlServer, params: types.HoverParams) -> types.Hover | None:
         view = ls.view(params.text_document.uri)
         return None if view is None else hover_result(view, params.position)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
+    def code_action(ls: SegmentqlServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        view = ls.view(params.text_document.uri)
+        return [] if view is None else actions.code_actions(view, params.range)
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     def formatting(
