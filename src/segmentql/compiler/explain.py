@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from segmentql.diagnostics import Span
+from segmentql.diagnostics import Diagnostic, Severity, Span
 from segmentql.runtime.errors import ErrorValue
 from segmentql.runtime.events import EventReport
 from segmentql.runtime.values import to_text
@@ -189,6 +189,19 @@ class Explanation:
     @property
     def error(self) -> ErrorValue | None:
         return self.value if isinstance(self.value, ErrorValue) else None
+
+    def error_diagnostic(self) -> Diagnostic | None:
+        """The run-time error as a diagnostic (render it with `render_all`): its span, and
+        as notes the values read inside it, so the message shows what was wrong."""
+        error = self.error
+        if error is None:
+            return None
+        span = error.span
+        inside = [r for r in self.reads
+                  if span.start <= r.span.start and r.span.end <= span.end] if (
+            span.end > span.start) else []
+        notes = tuple(f"{r.text} is {show(r.value)}" for r in inside)
+        return Diagnostic(error.code, Severity.ERROR, error.message, span, notes=notes)
 
     def to_json(self) -> dict[str, Any]:
         from segmentql.compiler.query import json_value
