@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from segmentql.diagnostics import NO_SPAN, Span
 from segmentql.runtime.access import read_attribute
@@ -151,7 +152,8 @@ class EventQuery:
         self.count_op = count_op
         self.window = window
         self.span = span
-        self.argument_key = {"eventOccurred": "name", "goalCompleted": "goalId"}.get(kind)
+        self.argument_key = {"eventOccurred": "name", "goalCompleted": "goalId",
+                             "linkOpened": "link"}.get(kind)
 
     def run(
         self,
@@ -333,6 +335,8 @@ class EventQuery:
                 if is_list(items):
                     into.extend(items)
                 continue
+            if self.kind == "linkOpened":
+                props = link_properties(props)
             into.append(props)
         return out, doubtful, error
 
@@ -383,10 +387,39 @@ class EventQuery:
                     into.extend(items)
                     seen_into.extend(EventSeen(index, ts, status, i) for i in range(len(items)))
                 continue
+            if self.kind == "linkOpened":
+                props = link_properties(props)
             into.append(props)
             seen_into.append(EventSeen(index, ts, status))
         report.events = [*sure_seen, *doubtful_seen, *others]
         return out, doubtful, error
+
+
+_LINK_PARTS = ("path", "query", "anchor")
+
+
+def link_properties(props: Any) -> Any:
+    """A link event's properties with `path`, `query` and `anchor` read from its `link`
+    when the event does not carry them: `https://croct.com/blog?a=1#top` has path `/blog`,
+    query `a=1` and anchor `top`. A link without a scheme (`croct.com/blog`) starts with its
+    host. An absent part is null."""
+    if not isinstance(props, Mapping):
+        return props
+    link = read_attribute(props, "link", "link")
+    if not isinstance(link, str):
+        return props
+    missing = [k for k in _LINK_PARTS if read_attribute(props, k, k) is None]
+    if not missing:
+        return props
+    text = link.strip()
+    if "://" not in text and not text.startswith(("/", "?", "#")):
+        text = "//" + text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return props
+    found = {"path": parts.path, "query": parts.query, "anchor": parts.fragment}
+    return {**props, **{k: found[k] or None for k in missing}}
 
 
 def _count_test(count_op: str, times: int, matched: int, unknown: int) -> bool | None:
