@@ -1026,21 +1026,31 @@ class CodeGenerator:
                 A.Attribute(A.Variable("session", span=window.span), "id", span=window.span)
             )
         criteria = "None"
+        report = self.fresh("_r") if self.trace else None
         if node.criteria is not None:
             p = self.fresh("_e")
-            criteria = f"(lambda {p}: {self.criteria(node.criteria, p)})"
-        return (
+            criteria = f"(lambda {p}: {self.criteria(node.criteria, p, report)})"
+        run = (
             f"{self.const(query)}.run({events}, {argument}, {criteria}, {times}, {duration}, "
-            f"{session}, _now, _tz)"
+            f"{session}, _now, _tz"
         )
+        if report is None:
+            return run + ")"
+        # explain: the run notes its window, events and count in a report `_rec` keeps
+        return f"(lambda {report}: {run}, {report}))(_rec.events({self.const(id(node))}))"
 
-    def criteria(self, node: A.Criterion | A.CriteriaGroup, props: str) -> str:
+    def criteria(
+        self, node: A.Criterion | A.CriteriaGroup, props: str, report: str | None = None
+    ) -> str:
         if isinstance(node, A.Criterion):
-            return (
+            code = (
                 f"_criterion({props}, {self.const(node.path)}, {self.const(node.op.value)}, "
                 f"{self.value(node.value)}, {self.span(node)})"
             )
-        parts = [self.criteria(item, props) for item in node.items]
+            if report is not None:
+                code = f"{report}.criterion({self.span(node)}, {code})"
+            return code
+        parts = [self.criteria(item, props, report) for item in node.items]
         code = parts[0]
         for part in parts[1:]:
             t = self.fresh()
