@@ -76,7 +76,12 @@ def load_schema(path: str | None) -> Any:
 class Service:
     """Everything one worker holds: store, keys, audiences, limiter, metrics."""
 
-    def __init__(self, settings: Settings, store: ProfileStore | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ProfileStore | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         from segmentql.service.audiences import AudiencesError
         from segmentql.service.keys import KeysError
 
@@ -86,7 +91,7 @@ class Service:
         except SchemaError as exc:
             raise ServiceError("the schema cannot be loaded", [str(exc)]) from None
         try:
-            self.keys = KeySource(settings.keys_file)
+            self.keys = KeySource(settings.keys_file, environ)
         except KeysError as exc:
             raise ServiceError("the keys cannot be loaded", [str(exc)]) from None
         try:
@@ -325,13 +330,19 @@ def _playground_file(name: str) -> str:
     return resources.files("segmentql.service").joinpath("static", name).read_text("utf-8")
 
 
-def create_app(settings: Settings | None = None, *, store: ProfileStore | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: ProfileStore | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> FastAPI:
     """The service as an ASGI app. Raises `ServiceError` (listing every problem) when the
-    schema, keys, audiences or store cannot be used."""
+    schema, keys, audiences or store cannot be used. Keys are read from `environ` (default:
+    the process environment) and the settings' keys file."""
     from segmentql import __version__
 
     settings = settings or Settings()
-    service = Service(settings, store)
+    service = Service(settings, store, environ)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -129,6 +129,12 @@ def validation_problem(exc: RequestValidationError) -> Problem:
             f"the body is not valid JSON ({ctx.get('error', 'parse error')} at character "
             f"{position})",
         )
+    if len(errors) == 1 and tuple(errors[0].get("loc", ())) == ("body",):
+        return Problem(
+            "invalid-request",
+            "the body must be a JSON object sent as 'Content-Type: application/json'",
+            errors=[{"field": "(body)", "message": str(errors[0].get("msg", ""))}],
+        )
     fields = [{"field": _field(e.get("loc", ())), "message": str(e.get("msg", ""))}
               for e in errors]
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
