@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from conftest import component_missing
+
 from .support import EXAMPLES, SERVER_KEY, Served, serve
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
@@ -31,7 +33,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 @pytest.fixture(scope="module")
 def system_chromium() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no system Chromium at {CHROMIUM} (.ci/run installs it)")
+        component_missing(f"no system Chromium at {CHROMIUM} (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

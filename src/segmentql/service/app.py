@@ -14,9 +14,9 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Mapping
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, Response
@@ -25,16 +25,16 @@ from segmentql.errors import EvaluationError, QueryError, SchemaError
 from segmentql.service import models as m
 from segmentql.service.audiences import AudienceRegistry
 from segmentql.service.auth import (
-    caller,
+    AnyKey,
+    ServerKey,
     require_server,
     require_user_hash,
-    server_caller,
     service_of,
 )
 from segmentql.service.keys import Key, KeySource
 from segmentql.service.limits import BodyLimit, RateLimiter
 from segmentql.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
-from segmentql.service.problems import MEDIA_TYPE, Problem, ProblemModel, install, responses
+from segmentql.service.problems import Problem, ProblemModel, install, responses
 from segmentql.service.settings import Settings
 from segmentql.state import ProfileStore, StateError, StoreError
 
@@ -159,11 +159,11 @@ class Service:
         except StoreError as exc:
             raise Problem("store-unavailable", f"the profile store failed: {exc}") from None
         except StateError as exc:
-            index = getattr(exc, "event_index", None)
-            where = f"events[{index}]" if index is not None else "events"
+            bad: int | None = exc.event_index
+            where = f"events[{bad}]" if bad is not None else "events"
             raise Problem(
                 "invalid-event", f"{where}: {_plain(exc)}; nothing was applied",
-                field=where, event_index=index,
+                field=where, event_index=bad,
             ) from None
         self.metrics.events_applied.inc(result.applied)
         for dropped in result.dropped:
@@ -402,7 +402,7 @@ def _routes(app: FastAPI) -> None:
     @app.post("/v1/events", response_model=m.EventsResponse, tags=["events"],
               responses=responses(400, *auth_statuses, 403, 413, 422, 503))
     async def post_events(request: Request, body: m.EventsRequest,
-                          key: Key = Depends(caller)) -> m.EventsResponse:
+                          key: AnyKey) -> m.EventsResponse:
         """Apply a batch of events atomically (identify, patch, track, group, anonymize, ...).
         A repeated `message_id` is dropped and reported, never applied twice."""
         return await run_in_threadpool(service_of(request).apply_events, body, key)
@@ -410,7 +410,7 @@ def _routes(app: FastAPI) -> None:
     @app.post("/v1/decide", response_model=m.DecideResponse, tags=["decisions"],
               responses=responses(400, *auth_statuses, 403, 404, 413, 422, 503))
     async def post_decide(request: Request, body: m.DecideRequest,
-                          key: Key = Depends(caller)) -> m.DecideResponse:
+                          key: AnyKey) -> m.DecideResponse:
         """Which audiences match the stored profile (or inline `variables`, server keys) plus
         the request context, with optional explanations."""
         return await run_in_threadpool(service_of(request).decide, body, key)
@@ -418,14 +418,14 @@ def _routes(app: FastAPI) -> None:
     @app.post("/v1/evaluate", response_model=m.EvaluateResponse, tags=["decisions"],
               responses=responses(400, *auth_statuses, 403, 413, 422, 503))
     async def post_evaluate(request: Request, body: m.EvaluateRequest,
-                            key: Key = Depends(server_caller)) -> m.EvaluateResponse:
+                            key: ServerKey) -> m.EvaluateResponse:
         """Evaluate one ad-hoc query with its explanation (server keys; the playground)."""
         return await run_in_threadpool(service_of(request).evaluate, body, key)
 
     @app.post("/v1/check", response_model=m.CheckResponse, tags=["queries"],
               responses=responses(400, *auth_statuses, 413, 422))
     async def post_check(request: Request, body: m.CheckRequest,
-                         key: Key = Depends(caller)) -> m.CheckResponse:
+                         key: AnyKey) -> m.CheckResponse:
         """Diagnostics (code, span, message, help, suggestions) for a query against the
         service's schema."""
         return await run_in_threadpool(service_of(request).check, body)
@@ -433,22 +433,25 @@ def _routes(app: FastAPI) -> None:
     @app.post("/v1/complete", response_model=m.CompleteResponse, tags=["queries"],
               responses=responses(400, *auth_statuses, 413, 422))
     async def post_complete(request: Request, body: m.CompleteRequest,
-                            key: Key = Depends(caller)) -> m.CompleteResponse:
+                            key: AnyKey) -> m.CompleteResponse:
         """Completion candidates at a character offset of a query (for editors)."""
         return await run_in_threadpool(service_of(request).complete, body)
 
     @app.get("/v1/profiles/{user_id}", response_model=dict[str, Any], tags=["profiles"],
              responses=responses(*auth_statuses, 403, 503))
     async def get_profile(request: Request, user_id: str,
-                          key: Key = Depends(server_caller)) -> dict[str, Any]:
+                          key: ServerKey) -> dict[str, Any]:
         """The user's snapshot (an unknown user gives an empty profile). Server keys only."""
         return await run_in_threadpool(service_of(request).profile, user_id)
 
     @app.delete("/v1/users/{user_id}", response_model=m.DeleteResponse, tags=["profiles"],
                 responses=responses(*auth_statuses, 403, 422, 503))
-    async def delete_user(request: Request, user_id: str,
-                          suppress: bool = Query(False, description="drop later events"),
-                          key: Key = Depends(server_caller)) -> m.DeleteResponse:
+    async def delete_user(
+        request: Request,
+        user_id: str,
+        key: ServerKey,
+        suppress: Annotated[bool, Query(description="drop later events")] = False,
+    ) -> m.DeleteResponse:
         """Delete the user's profile, identifiers and events; `suppress` drops later events for
         the id. Server keys only."""
         return await run_in_threadpool(service_of(request).delete_user, user_id, suppress)

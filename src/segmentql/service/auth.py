@@ -9,7 +9,7 @@ The rate limit is taken here too, once the key is known (429 `rate-limited`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -54,20 +54,28 @@ def _authenticate(request: Request, credentials: HTTPAuthorizationCredentials | 
 
 
 def caller(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(any_key)
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(any_key)],
 ) -> Key:
     """Any valid key."""
     return _authenticate(request, credentials)
 
 
 def server_caller(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(server_key)
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(server_key)],
 ) -> Key:
     """A valid server key; a client key gets 403."""
     key = _authenticate(request, credentials)
     if key.role != "server":
         raise Problem("server-key-required", "this action needs a server (secret) key")
     return key
+
+
+#: A parameter type: any valid key.
+AnyKey = Annotated[Key, Depends(caller)]
+#: A parameter type: a valid server key (403 for a client key).
+ServerKey = Annotated[Key, Depends(server_caller)]
 
 
 def require_server(key: Key, what: str) -> None:
