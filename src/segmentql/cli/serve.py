@@ -15,6 +15,7 @@ import argparse
 import copy
 import os
 import shutil
+import signal
 import tempfile
 from typing import Any
 
@@ -123,6 +124,9 @@ def run(args: argparse.Namespace) -> int:
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         metrics_dir = tempfile.mkdtemp(prefix="segmentql-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    # uvicorn stops gracefully on SIGINT/SIGTERM, then re-raises the signal with the handler
+    # that was in place before it started; this one turns that into a normal exit (status 0).
+    signal.signal(signal.SIGTERM, _stopped)
     try:
         uvicorn.run(
             "segmentql.service.app:app_from_env",
@@ -140,3 +144,7 @@ def run(args: argparse.Namespace) -> int:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     return EXIT_OK
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(EXIT_OK)
