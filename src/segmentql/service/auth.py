@@ -53,15 +53,15 @@ def _authenticate(request: Request, credentials: HTTPAuthorizationCredentials | 
     return key
 
 
-def caller(
+async def caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(any_key)],
 ) -> Key:
-    """Any valid key."""
+    """Any valid key (async: quick CPU work, so no threadpool hop)."""
     return _authenticate(request, credentials)
 
 
-def server_caller(
+async def server_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(server_key)],
 ) -> Key:
