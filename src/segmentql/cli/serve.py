@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
                 "give --keys-file"
             )
     finally:
-        probe.store.close()
+        probe.stop()
 
     os.environ["SEGMENTQL_SERVE_SETTINGS"] = settings.to_json()
     metrics_dir = None

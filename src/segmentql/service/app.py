@@ -99,14 +99,31 @@ class Service:
         except AudiencesError as exc:
             raise ServiceError(f"the audiences file {exc.path} has errors", exc.problems
                                ) from None
-        if store is None:
-            try:
-                store = open_store(settings.store)
-            except StateError as exc:
-                raise ServiceError("the profile store cannot be opened", [str(exc)]) from None
-        self.store = store
+        #: A store given by the caller is the caller's to close; one opened here is ours.
+        self._owns_store = store is None and settings.store not in ("memory", ":memory:")
+        self._closed = False
+        self.store = store if store is not None else self._open_store()
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
         self.metrics = Metrics()
+
+    def _open_store(self) -> ProfileStore:
+        schema = self.schema if self.settings.schema else None
+        try:
+            return open_store(self.settings.store, schema)
+        except StateError as exc:
+            raise ServiceError("the profile store cannot be opened", [str(exc)]) from None
+
+    def start(self) -> None:
+        """At (re)start: reopen the store if a previous shutdown closed it."""
+        if self._closed:
+            self.store = self._open_store()
+            self._closed = False
+
+    def stop(self) -> None:
+        """At shutdown: close the store this service opened (requests have finished)."""
+        if self._owns_store and not self._closed:
+            self.store.close()
+            self._closed = True
 
     # --- background reloads ------------------------------------------------------------------
 
@@ -346,6 +363,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(service.start)
         watcher = asyncio.create_task(service.watch())
         counts = service.keys.ring.counts
         log.info("serving %d audiences (version %s) from store %s; %d server and %d client keys",
@@ -358,7 +376,7 @@ def create_app(
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-            await run_in_threadpool(service.store.close)
+            await run_in_threadpool(service.stop)
             log.info("stopped: store closed")
 
     app = FastAPI(
