@@ -3,11 +3,10 @@ event batches through both, none lost, and each service decides on what the othe
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import importlib.util
 
 import httpx
 import pytest
