@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "segmentql.cli.state",
     "segmentql.cli.store",
     "segmentql.cli.lsp",
+    "segmentql.cli.serve",
 )
 
 
