@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import component_missing
+from components import component_missing
 
 from .support import EXAMPLES, SERVER_KEY, Served, serve
 
