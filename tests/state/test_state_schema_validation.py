@@ -72,7 +72,7 @@ def test_a_closed_custom_object_rejects_undeclared_names() -> None:
 
 def test_without_a_schema_the_default_schema_checks_types() -> None:
     store, _ = make_store()
-    with pytest.raises(PatchError, match="user.gender"):
+    with pytest.raises(PatchError, match=r"user\.gender"):
         store.apply(patch(("set", "gender", "robot"), anon="a"))
     store.apply(patch(("set", "gender", "female"), ("set", "custom.anything", [1, "x"]), anon="a"))
     assert store.snapshot(anonymous_id="a")["user"]["gender"] == "female"

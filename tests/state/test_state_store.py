@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import random
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -17,11 +11,8 @@ from state_helpers import T0, crash_batches, identify, make_store, pageview, pat
 
 from segmentql.state import (
     CorruptStoreError,
-    Engine,
     PatchError,
     ProfileStore,
-    State,
-    StatePolicy,
 )
 
 HERE = Path(__file__).parent

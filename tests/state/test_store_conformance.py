@@ -97,7 +97,7 @@ def test_every_backend_gives_the_same_state_and_snapshots(
         assert results[0] == results[1] == results[2]
     states = [store.state for store in stores]
     assert states[0] == states[1] == states[2]
-    assert [s.stats() for s in stores][0] == stores[1].stats() == stores[2].stats()
+    assert stores[0].stats() == stores[1].stats() == stores[2].stats()
     for who in _who(states[0]):
         snaps = [store.snapshot(**who).to_json() for store in stores]
         assert snaps[0] == snaps[1] == snaps[2], who

@@ -116,7 +116,7 @@ class Overlay(Generic[K, V]):
     `originals` holds what the loader gave for each key read (a key written without being read
     first, such as a new profile, was absent)."""
 
-    __slots__ = ("_load", "values", "written", "originals")
+    __slots__ = ("_load", "originals", "values", "written")
 
     def __init__(self, load: Callable[[K], V | None]) -> None:
         self._load = load
@@ -160,7 +160,7 @@ class Overlay(Generic[K, V]):
 class MarkSet:
     """A set of digests over a membership test, with the batch's additions and removals."""
 
-    __slots__ = ("_test", "_any", "changes")
+    __slots__ = ("_any", "_test", "changes")
 
     def __init__(self, test: Callable[[bytes], bool], any_marks: Callable[[], bool]) -> None:
         self._test = test
@@ -226,21 +226,21 @@ def apply_changes(state: State, changes: Changes) -> State:
     profiles = state.profiles.evolver()
     for key, profile in changes.profiles.items():
         if profile is None:
-            if key in profiles:
+            if key in state.profiles:  # keys of `changes` are unique: the old state decides
                 del profiles[key]
         else:
             profiles[key] = profile
     devices = state.devices.evolver()
     for name, target in changes.devices.items():
         if target is None:
-            if name in devices:
+            if name in state.devices:
                 del devices[name]
         else:
             devices[name] = target
     users = state.users.evolver()
     for name, target in changes.users.items():
         if target is None:
-            if name in users:
+            if name in state.users:
                 del users[name]
         else:
             users[name] = target
@@ -250,7 +250,7 @@ def apply_changes(state: State, changes: Changes) -> State:
     for mark, on in changes.suppressed.items():
         if on:
             suppressed.add(mark)
-        elif mark in suppressed:
+        elif mark in state.suppressed:
             suppressed.remove(mark)
     return State(
         profiles.persistent(),
