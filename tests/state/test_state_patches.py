@@ -304,12 +304,12 @@ def test_event_json_errors_are_clear() -> None:
     store, _ = make_store()
     with pytest.raises(InvalidEventError, match="missing 'type'"):
         store.apply({"user_id": "u"})
-    with pytest.raises(InvalidEventError, match=r"operations\.0\.op"):
+    with pytest.raises(InvalidEventError, match=r"operations\[0\]\.op"):
         store.apply({"type": "patch", "user_id": "u", "operations": [{"op": "explode",
                                                                       "path": "a"}]})
     with pytest.raises(InvalidEventError, match="not valid JSON"):
         store.apply('{"type": ')
-    with pytest.raises(InvalidEventError, match=r"event 1: .*Extra inputs"):
+    with pytest.raises(InvalidEventError, match=r"event 1: track event: unknown field 'usr'"):
         store.apply([track("x", anon="a"), {"type": "track", "event": "y", "usr": 1}])
 
 
