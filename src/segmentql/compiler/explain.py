@@ -7,8 +7,8 @@ the values shown are the values the evaluator computed, not a re-interpretation.
 from __future__ import annotations
 
 import json
-from itertools import islice
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from segmentql.diagnostics import Span

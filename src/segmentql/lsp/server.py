@@ -104,14 +104,14 @@ class SegmentqlServer(LanguageServer):
         except (BrokenPipeError, KeyboardInterrupt, SystemExit):
             pass
         finally:
-            self.shutdown()
+            self.shutdown()  # type: ignore[no-untyped-call]
 
     def start_tcp(self, host: str, port: int) -> None:
         """Serve one TCP client at a time with the bounded frame reader."""
         self._stop_event = stop = threading.Event()
 
         async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            self.protocol.set_writer(writer)  # type: ignore[arg-type]
+            self.protocol.set_writer(writer)
             await serve_frames(stop, BoundedStreamReader(reader), self.protocol)  # type: ignore[arg-type]
 
         async def serve() -> None:
@@ -124,7 +124,7 @@ class SegmentqlServer(LanguageServer):
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
-            self.shutdown()
+            self.shutdown()  # type: ignore[no-untyped-call]
 
     # ----------------------------------------------------------------------- helpers
 

@@ -113,8 +113,8 @@ def order(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
 def _is_nan(value: Any) -> bool:
     cls = value.__class__
     if cls is float:
-        return value != value  # type: ignore[no-any-return]
-    return cls is Decimal and value.is_nan()  # type: ignore[no-any-return]
+        return bool(value != value)
+    return cls is Decimal and bool(value.is_nan())
 
 
 def less(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
@@ -252,7 +252,7 @@ def matches(a: Any, pattern: Any, span: Span = NO_SPAN) -> Any:
             return False
         if not isinstance(a, str):
             return ErrorValue("Q301", f"'matches' needs a string, got {a_kind(a)}", span)
-        return pattern.found(a)
+        return pattern.found(a)  # type: ignore[attr-defined]
     r = _strings(a, pattern, "matches", span)
     return (pattern in a) if r is None else r
 
