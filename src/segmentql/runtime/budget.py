@@ -39,7 +39,7 @@ class Budget:
     Q226).
     """
 
-    steps: int = 100_000
+    steps: int = 10_000
     size: int = 1_000_000
     depth: int = 32
     collection_items: int = 1_000
