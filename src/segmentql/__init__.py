@@ -12,6 +12,7 @@ The public surface is small and stable (see docs/api.md):
     format(text) -> str                canonical formatting
     Query.evaluate / .matches / .explain(variables, *, now=None, time_zone="UTC")
     compile_audiences({name: text}, schema=None) -> AudienceSet
+    prepare(variables) -> Prepared     variables read faster by every query (same results)
     Schema.load(path) / Schema.default()
     ProfileStore() / ProfileStore.open(path)
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from segmentql.compiler.explain import Explanation
     from segmentql.compiler.query import Query
     from segmentql.runtime.budget import Budget
+    from segmentql.runtime.prepared import Prepared
     from segmentql.schema import Schema
     from segmentql.state import ProfileStore
     from segmentql.syntax.ast import Expr
@@ -66,6 +68,7 @@ __all__ = [
     "compile_audiences",
     "format",
     "parse",
+    "prepare",
 ]
 
 _LAZY = {
@@ -129,6 +132,15 @@ def compile_audiences(
     from segmentql.compiler import compile_audiences as compile_set
 
     return compile_set(audiences, schema)
+
+
+def prepare(variables: Mapping[str, Any]) -> Prepared:
+    """`variables` prepared once for many evaluations (a read-only mapping equal to it):
+    `custom` attributes resolved and names case-folded up front, so every query reads it
+    with one dict lookup per attribute and gives the same results as on `variables`."""
+    from segmentql.runtime.prepared import prepare as prepare_variables
+
+    return prepare_variables(variables)
 
 
 def format(text: str) -> str:

@@ -57,6 +57,9 @@ _ALL: tuple[CodeInfo, ...] = (
     _e("Q121", "reserved word used as a name"),
     _e("Q122", "duplicate parameter name"),
     _e("Q123", "float literal out of range"),
+    _e("Q124", "'in' without 'is' before a list or value"),
+    _e("Q125", "a test's wording inside event criteria"),
+    _e("Q126", "typographic quote instead of a straight quote"),
     _e("Q150", "query longer than the length limit"),
     _e("Q151", "query nested deeper than the depth limit"),
     # --- Q2xx: names, types, schema ------------------------------------------------------

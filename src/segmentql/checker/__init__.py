@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from segmentql.checker.analyzer import Binding, Checker
 from segmentql.checker.cost import estimate
+from segmentql.checker.fixes import add_fixes
 from segmentql.checker.operator_words import suggest_operators
 from segmentql.codes import severity
 from segmentql.diagnostics import Diagnostic, sort_diagnostics
@@ -143,7 +144,8 @@ def analyze(
     else:
         root = text_or_ast
     if root is None:
-        return Analysis(None, sort_diagnostics(diagnostics), schema, source)
+        diagnostics = add_fixes(sort_diagnostics(diagnostics), source or "", schema, None, {})
+        return Analysis(None, diagnostics, schema, source)
     checker = Checker(schema, source)
     try:
         result = checker.run(root)
@@ -166,6 +168,8 @@ def analyze(
     reads = frozenset([path for node_id, path in facts.paths.items() if node_id not in targets])
     if len(diagnostics) > 1:
         diagnostics = sort_diagnostics(diagnostics)
+    if diagnostics and source is not None:
+        diagnostics = add_fixes(diagnostics, source, schema, root, facts.types)
     return Analysis(
         root, diagnostics, schema, source, result,
         facts.types, facts.specs, facts.paths, facts.bindings, reads, facts.functions,

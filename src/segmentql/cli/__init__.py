@@ -20,7 +20,9 @@ COMMAND_MODULES = (
     "segmentql.cli.check",
     "segmentql.cli.evaluate",
     "segmentql.cli.state",
+    "segmentql.cli.store",
     "segmentql.cli.lsp",
+    "segmentql.cli.serve",
 )
 
 

@@ -52,6 +52,13 @@ def read_query(value: str | None) -> str:
 
 def read_stdin(what: str) -> str:
     """Standard input as text, at most `MAX_INPUT_BYTES`."""
+    if getattr(sys.stdin, "buffer", None) is None:
+        # a text stream (an embedding program's or a test's): already decoded
+        text = sys.stdin.read(MAX_INPUT_BYTES + 1)
+        if len(text) > MAX_INPUT_BYTES:
+            raise CommandError(f"{what} on standard input is larger than {MAX_INPUT_BYTES} "
+                               "characters")
+        return text
     data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
         raise CommandError(f"{what} on standard input is larger than {MAX_INPUT_BYTES} bytes")

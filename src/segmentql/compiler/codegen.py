@@ -39,6 +39,7 @@ from segmentql.runtime.access import VIRTUAL, case_variants
 from segmentql.runtime.budget import DEFAULT_BUDGET, Budget, Meter, meter_factory
 from segmentql.runtime.errors import ErrorValue
 from segmentql.runtime.events import EventQuery
+from segmentql.runtime.prepared import CUSTOM, FOLDED
 from segmentql.runtime.temporal import Duration
 from segmentql.syntax import ast as A
 
@@ -207,6 +208,10 @@ class CodeGenerator:
         self.dict_locals: set[str] = set()
         #: `guard_subject`'s resolved reads: code -> (value local, mapping, resolver)
         self._resolvers: dict[str, tuple[str, str, Callable[[Any], Any]]] = {}
+        #: Plain mode: a context variable is read whole, or its attribute `custom` is read
+        #: (a Prepared's views lack both), so the prologue sends a Prepared mapping to the
+        #: general path.
+        self.whole_reads = False
         self.ns.setdefault("_EMPTY", {})  # stands for a null target; never mutated
 
     # --------------------------------------------------------------------------------------
@@ -321,11 +326,17 @@ class CodeGenerator:
         read is not a dict or has `custom` attributes.
         """
         lines: list[str] = ["_b = _meter()"] if self.metered else []
+        if self.plain and self.whole_reads:
+            # a Prepared mapping's storage holds views: whole-variable reads need the
+            # variables as given, which the general path reads
+            lines.append(f"if _v.__class__ is not _dict: {bail}")
         for lowered in self._var_order:
             local, custom = self.variables[lowered]
             k = self.const(lowered)
             if self.plain and custom is not None:
-                lines.append(f"{local} = _v.get({k})")
+                # `dict.get`: a plain dict's value, a Prepared's view of it (TypeError for
+                # any other mapping, which the caller sends to the general path)
+                lines.append(f"{local} = _dget(_v, {k})")
                 lines.append(f"if {local}.__class__ is not _dict or _CUSTOM in {local}: {bail}")
                 continue
             lines.append(f"{local} = _v.get({k}, _M) if _v.__class__ is _dict else _M")
@@ -514,6 +525,7 @@ class CodeGenerator:
         if lowered in CLOCK_NAMES:
             self.uses_time = True
             return f"_clock({self.const(lowered)}, _now, _tz)"
+        self.whole_reads = True
         return self.variable_local(lowered, custom=False)
 
     def variable_local(self, lowered: str, *, custom: bool) -> str:
@@ -564,6 +576,8 @@ class CodeGenerator:
         t = self.fresh()
         root = self.context_root(node.target)
         if root is not None and self.plain:
+            if node.name.lower() == CUSTOM:
+                self.whole_reads = True
             self.variable_local(root, custom=True)  # marks it: the prologue checks it
             var = self.variable_local(root, custom=False)
             fast = f"{var}.get({name})"
@@ -580,7 +594,8 @@ class CodeGenerator:
             c = self.fresh()
             fast = (
                 f"(({c} if ({custom} is not None and ({c} := {custom}.get({name})) is not None)"
-                f" else {var}.get({name}, _M)) if {var}.__class__ is _dict else _M)"
+                f" else ({var}.get({name}, _M) if {custom} is None else _M))"
+                f" if {var}.__class__ is _dict else _M)"
             )
             slow = (
                 f"_readvattr({var}, {custom}, {name}, {lowered}, {self.const(root)}, "
@@ -648,6 +663,8 @@ class CodeGenerator:
                 return None
             miss = self.miss_code(target, node.name, lowered)
             return f"{target}.get({name})", miss, (target, self.miss_resolver(node.name))
+        if node.name.lower() == CUSTOM:
+            self.whole_reads = True
         self.variable_local(root, custom=True)  # marks it: the prologue checks it
         var = self.variable_local(root, custom=False)
         if (root, node.name.lower()) in VIRTUAL:
@@ -668,6 +685,9 @@ class CodeGenerator:
         in another case, stays inline; the rest is one call of a closure built here."""
         if not isinstance(node, A.Attribute) or not miss.startswith("(None if "):
             return None
+        # a Prepared view (FOLDED) holds every lower-cased name: a lower-case miss is final
+        folded = "_FOLDED not in " + mapping + " and " if miss.startswith(
+            "(None if _FOLDED in ") else ""
         name = node.name
         lowered = name.lower()
         variants = case_variants(lowered)
@@ -680,7 +700,7 @@ class CodeGenerator:
         else:
             def equals(m: Any) -> Any:
                 return fold_miss(m, lowered, name) == value
-        return (f"not {self.const(variants)}.isdisjoint({mapping}) "
+        return (f"{folded}not {self.const(variants)}.isdisjoint({mapping}) "
                 f"and {self.const(equals)}({mapping})")
 
     def miss_resolver(self, name: str) -> Callable[[Any], Any]:
@@ -691,7 +711,8 @@ class CodeGenerator:
         if variants is None:
             return lambda mapping: fold_miss(mapping, lowered, name)
         return lambda mapping: (
-            None if variants.isdisjoint(mapping) else fold_miss(mapping, lowered, name)
+            mapping.get(lowered) if FOLDED in mapping
+            else None if variants.isdisjoint(mapping) else fold_miss(mapping, lowered, name)
         )
 
     def miss_code(self, mapping: str, name: str, lowered: str) -> str:
@@ -701,6 +722,10 @@ class CodeGenerator:
         miss = f"_miss({mapping}, {lowered}, {self.const(name)})"
         if variants is None:
             return miss
+        if name == name.lower() and any(mapping == e[0] for e in self.variables.values()):
+            # a context variable's value may be a Prepared view, complete in lower case
+            return (f"(None if _FOLDED in {mapping} or {self.const(variants)}."
+                    f"isdisjoint({mapping}) else {miss})")
         return f"(None if {self.const(variants)}.isdisjoint({mapping}) else {miss})"
 
     def v_Index(self, node: A.Index) -> str:
@@ -1001,21 +1026,31 @@ class CodeGenerator:
                 A.Attribute(A.Variable("session", span=window.span), "id", span=window.span)
             )
         criteria = "None"
+        report = self.fresh("_r") if self.trace else None
         if node.criteria is not None:
             p = self.fresh("_e")
-            criteria = f"(lambda {p}: {self.criteria(node.criteria, p)})"
-        return (
+            criteria = f"(lambda {p}: {self.criteria(node.criteria, p, report)})"
+        run = (
             f"{self.const(query)}.run({events}, {argument}, {criteria}, {times}, {duration}, "
-            f"{session}, _now, _tz)"
+            f"{session}, _now, _tz"
         )
+        if report is None:
+            return run + ")"
+        # explain: the run notes its window, events and count in a report `_rec` keeps
+        return f"(lambda {report}: {run}, {report}))(_rec.events({self.const(id(node))}))"
 
-    def criteria(self, node: A.Criterion | A.CriteriaGroup, props: str) -> str:
+    def criteria(
+        self, node: A.Criterion | A.CriteriaGroup, props: str, report: str | None = None
+    ) -> str:
         if isinstance(node, A.Criterion):
-            return (
+            code = (
                 f"_criterion({props}, {self.const(node.path)}, {self.const(node.op.value)}, "
                 f"{self.value(node.value)}, {self.span(node)})"
             )
-        parts = [self.criteria(item, props) for item in node.items]
+            if report is not None:
+                code = f"{report}.criterion({self.span(node)}, {code})"
+            return code
+        parts = [self.criteria(item, props, report) for item in node.items]
         code = parts[0]
         for part in parts[1:]:
             t = self.fresh()

@@ -24,6 +24,7 @@ from segmentql.errors import EvaluationError, QueryError
 from segmentql.runtime.access import CURRENT_NOW
 from segmentql.runtime.budget import CURRENT_BUDGET, DEFAULT_BUDGET, Budget, BudgetExceeded
 from segmentql.runtime.errors import ErrorValue
+from segmentql.runtime.events import EventReport
 from segmentql.runtime.temporal import Duration, parse_datetime, zone
 from segmentql.runtime.values import CURRENT_ZONE
 from segmentql.syntax import ast as A
@@ -360,12 +361,7 @@ class Query:
         """Every clause's value and span, and the attribute values it read."""
         from segmentql.compiler.explain import build_explanation
 
-        records: dict[int, list[Any]] = {}
-
-        def rec(node_id: int, value: Any) -> Any:
-            records.setdefault(node_id, []).append(value)
-            return value
-
+        rec = _Recorder()
         token = CURRENT_BUDGET.set(budget) if budget is not None else None
         try:
             result = self._value_of(self._trace, variables, now, time_zone, rec)
@@ -374,7 +370,26 @@ class Query:
                 CURRENT_BUDGET.reset(token)
         if result.__class__ is not ErrorValue:
             result = export(result)
-        return build_explanation(self, result, records, self._trace_nodes)
+        return build_explanation(self, result, rec.records, self._trace_nodes, rec.reports)
+
+
+class _Recorder:
+    """`_rec` of the tracing rendering: every node's values, and event expressions' reports."""
+
+    __slots__ = ("records", "reports")
+
+    def __init__(self) -> None:
+        self.records: dict[int, list[Any]] = {}
+        self.reports: dict[int, EventReport] = {}
+
+    def __call__(self, node_id: int, value: Any) -> Any:
+        self.records.setdefault(node_id, []).append(value)
+        return value
+
+    def events(self, node_id: int) -> EventReport:
+        """A fresh report for one run of the event expression `node_id` (the last run wins)."""
+        report = self.reports[node_id] = EventReport("")
+        return report
 
 
 # ------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from pygls.uris import to_fs_path
 
 from segmentql import __version__
 from segmentql.diagnostics import Diagnostic, Severity
-from segmentql.lsp import features
+from segmentql.lsp import actions, features
 from segmentql.lsp.documents import (
     AudienceDocument,
     EmbeddedQuery,
@@ -361,6 +361,14 @@ def build_server() -> SegmentqlServer:
             return None if view is None else hover_result(view, params.position)
 
         return await ls.bounded("hover", run)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
+    def code_action(ls: SegmentqlServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        view = ls.view(params.text_document.uri)
+        return [] if view is None else actions.code_actions(view, params.range)
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     async def formatting(

@@ -14,7 +14,7 @@ from typing import Any
 import re2
 
 from segmentql.diagnostics import NO_SPAN, Span
-from segmentql.runtime import access, modifiers, operators, predicates, temporal, values
+from segmentql.runtime import access, modifiers, operators, predicates, prepared, temporal, values
 from segmentql.runtime.errors import MISSING, ErrorValue
 from segmentql.runtime.events import criterion
 
@@ -361,6 +361,8 @@ NAMESPACE: dict[str, Any] = {
     "_either_strs": either_of_strings,
     "_all_strs": all_of_strings,
     "_CUSTOM": "custom",
+    "_dget": dict.get,
+    "_FOLDED": prepared.FOLDED,
     # reads
     "_readvar": access.read_variable,
     "_readvattr": access.read_variable_attribute,

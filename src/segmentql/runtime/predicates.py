@@ -12,7 +12,7 @@ import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from segmentql.diagnostics import NO_SPAN, Span
 from segmentql.runtime.errors import ErrorValue
@@ -252,7 +252,7 @@ def matches(a: Any, pattern: Any, span: Span = NO_SPAN) -> Any:
             return False
         if not isinstance(a, str):
             return ErrorValue("Q301", f"'matches' needs a string, got {a_kind(a)}", span)
-        return pattern.found(a)  # type: ignore[attr-defined]
+        return cast(Any, pattern).found(a)
     r = _strings(a, pattern, "matches", span)
     return (pattern in a) if r is None else r
 
