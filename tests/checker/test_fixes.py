@@ -8,6 +8,8 @@ from segmentql.checker import check
 from segmentql.diagnostics import Diagnostic
 from segmentql.schema import Schema
 
+from .error_docs import load_entries
+
 SCHEMA = Schema.from_dict({"custom": {"user": {"tier": {"type": "string",
                                                         "enum": ["free", "plus", "pro"]}}}})
 
@@ -84,3 +86,32 @@ def test_messages_name_the_rewrite() -> None:
     assert "'containing' or 'like'" in _first(
         'user has viewed a page with url contains "x"', "Q125").message
     assert _first("user's name is “Ann”", "Q126").help == 'write "Ann"'
+
+
+def _bad_queries() -> list[str]:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "syntax"))
+    from syntax_corpus import invalid_queries  # type: ignore[import-not-found]
+
+    queries = [case.query for case in invalid_queries()]
+    queries += [entry.query for entry in load_entries()]
+    return queries
+
+
+def test_every_fix_in_the_corpora_is_a_sound_edit() -> None:
+    """Over the invalid grammar corpus and every docs/errors.md entry: each fix stays in the
+    text, changes it, and the diagnostic it fixes is gone from that place afterwards."""
+    fixed_count = 0
+    for query in _bad_queries():
+        for d in check(query, SCHEMA):
+            for fix in d.fixes:
+                assert 0 <= fix.span.start <= fix.span.end <= len(query), (query, fix)
+                after = fix.apply(query)
+                assert after != query, (query, fix)
+                again = [e for e in check(after, SCHEMA)
+                         if e.code == d.code and e.span.start == d.span.start]
+                assert not again, (query, fix, again)
+                fixed_count += 1
+    assert fixed_count >= 10

@@ -39,8 +39,21 @@ def add_fixes(
             fixes = _suggestion_fixes(d, source)
             if fixes:
                 d = replace(d, fixes=fixes)
+        if d.fixes and d.code.startswith("Q1"):
+            # a syntax fix is offered only if the parser accepts that place afterwards
+            kept = tuple(f for f in d.fixes if _parses_past(d, f, source))
+            if kept != d.fixes:
+                d = replace(d, fixes=kept)
         out.append(d)
     return out
+
+
+def _parses_past(d: Diagnostic, fix: Fix, source: str) -> bool:
+    """Whether, with `fix` applied, the parser no longer reports `d` where it was."""
+    from segmentql.syntax.parser import parse_with_diagnostics
+
+    after = parse_with_diagnostics(fix.apply(source))
+    return not any(e.code == d.code and e.span.start == d.span.start for e in after.diagnostics)
 
 
 def _sub_span(source: str, span: Span, start: int, end: int) -> Span:
