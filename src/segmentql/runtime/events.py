@@ -134,7 +134,8 @@ class EventReport:
 class EventQuery:
     """The constant parts of one event expression, built once at compile time."""
 
-    __slots__ = ("argument_key", "count_op", "determiner", "kind", "negated", "span", "window")
+    __slots__ = ("argument_key", "count_op", "determiner", "kind", "link_parts", "negated",
+                 "span", "window")
 
     def __init__(
         self,
@@ -145,8 +146,11 @@ class EventQuery:
         count_op: str,
         window: str | None,
         span: Span = NO_SPAN,
+        link_parts: bool = False,
     ) -> None:
         self.kind = kind
+        #: Whether criteria read a link's `path`, `query` or `anchor` (derived from `link`).
+        self.link_parts = link_parts and kind == "linkOpened"
         self.negated = negated
         self.determiner = determiner
         self.count_op = count_op
@@ -335,7 +339,7 @@ class EventQuery:
                 if is_list(items):
                     into.extend(items)
                 continue
-            if self.kind == "linkOpened":
+            if self.link_parts:
                 props = link_properties(props)
             into.append(props)
         return out, doubtful, error
@@ -387,7 +391,7 @@ class EventQuery:
                     into.extend(items)
                     seen_into.extend(EventSeen(index, ts, status, i) for i in range(len(items)))
                 continue
-            if self.kind == "linkOpened":
+            if self.link_parts:
                 props = link_properties(props)
             into.append(props)
             seen_into.append(EventSeen(index, ts, status))
