@@ -316,3 +316,28 @@ def test_failure_shows_events_and_points_into_the_yaml(pytester: pytest.Pytester
     # a query that does not compile: the diagnostic points at the file, not at `<query>`
     result.stdout.fnmatch_lines(["*--> test_readers.audience.yaml:17:*"])
     assert "<query>" not in result.stdout.str()
+
+
+RUNTIME_ERROR = """\
+audiences:
+  older: user's age + 1 > 30
+cases:
+  - name: age held as text
+    audience: older
+    variables: {user: {age: "forty"}}
+    expect: true
+"""
+
+
+def test_runtime_error_shows_the_source_line_and_value(pytester: pytest.Pytester) -> None:
+    _write(pytester, "test_older.audience.yaml", RUNTIME_ERROR)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "audience 'older': expected a match, got error Q301: "
+        "'+' is not defined for string and integer",
+        "error?Q301?: '+' is not defined for string and integer",
+        " --> test_older.audience.yaml:2:10",
+        "1 | user's age + 1 > 30",
+        "*= note: user's age is \"forty\"",
+    ])
