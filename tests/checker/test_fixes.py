@@ -52,6 +52,9 @@ def _fixed(query: str, code: str) -> list[str]:
         ('usr\'s name is "Ann"', "Q200", ['user\'s name is "Ann"']),
         ('user\'s name endswith "x"', "Q101", ['user\'s name ends with "x"']),
         ("user's name in lowr case is \"ann\"", "Q120", ["user's name in lower case is \"ann\""]),
+        ('user has viewed a page with title starting wiht "x"', "Q101",
+         ['user has viewed a page with title starting with "x"']),
+        ("1.5 rounded half upp", "Q120", ["1.5 rounded half up"]),
     ],
 )
 def test_each_quick_fix_gives_a_clean_query(query: str, code: str, fixed: list[str]) -> None:
