@@ -118,3 +118,16 @@ def test_every_fix_in_the_corpora_is_a_sound_edit() -> None:
                 assert not again, (query, fix, again)
                 fixed_count += 1
     assert fixed_count >= 10
+
+
+def test_check_json_carries_the_fixes(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from segmentql.cli import main
+
+    assert main(["check", 'user has viewed a page with url contains "pricing"',
+                 "--format", "json"]) == 1
+    [diagnostic] = json.loads(capsys.readouterr().out)["diagnostics"]
+    assert diagnostic["code"] == "Q125"
+    assert [f["replacement"] for f in diagnostic["fixes"]] == ["containing", "like"]
+    assert diagnostic["fixes"][0]["span"]["column"] == 33
