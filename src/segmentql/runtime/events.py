@@ -123,6 +123,10 @@ class EventReport:
     matched: int = 0
     unknown: int = 0
     current: EventSeen | None = None
+    #: For `shown interest in all of|none of|neither`: the interests shown in the window,
+    #: and the topics the test wants (the result compares these, not a count).
+    interests: list[Any] | None = None
+    wanted: list[Any] | None = None
 
     def criterion(self, span: Span, value: Any) -> Any:
         """Note a criterion's value on the event being tested; returns the value."""
@@ -264,6 +268,11 @@ class EventQuery:
             report.matched, report.unknown = matched, unknown
         if self.kind == "interestShown" and self.determiner in ("all of", "none of", "neither"):
             wanted = argument if is_list(argument) else [argument]
+            if report is not None:
+                report.interests, report.wanted = list(interests), list(wanted)
+                for seen_event in report.events:
+                    if seen_event.status == "matched":
+                        seen_event.status = "considered"
             if self.determiner == "all of":
                 result = contains_all(interests, wanted, self.span)
                 undecided = result is False
