@@ -73,14 +73,14 @@ def _suggestion_fixes(d: Diagnostic, source: str) -> tuple[Fix, ...]:
     target = d.span
     if not _IDENTIFIER.fullmatch(written):
         # the span covers more than the name (`user's emial`): find the name it is about
-        named = _NAME_IN_MESSAGE.search(d.message)
-        if named is None:
+        # (the message names it in backticks, the owner first: "`x` has no property `y`")
+        for name in reversed(_NAME_IN_MESSAGE.findall(d.message)):
+            at = written.rfind(name)
+            if at >= 0 and _IDENTIFIER.fullmatch(name):
+                target = _sub_span(source, d.span, at, at + len(name))
+                break
+        else:
             return ()
-        name = named.group(1)
-        at = written.rfind(name)
-        if at < 0:
-            return ()
-        target = _sub_span(source, d.span, at, at + len(name))
     return tuple(
         Fix(f"Replace with `{s}`", target, s) for s in d.suggestions
         if _IDENTIFIER.fullmatch(s) or " " in s
