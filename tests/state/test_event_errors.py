@@ -21,7 +21,7 @@ PYDANTIC_WORDING = ("Extra inputs", "Input should", "Field required", "Input tag
     [
         ({"type": "idenitfy", "anonymousId": "a"},
          "unknown event type 'idenitfy'; did you mean 'identify'? (types: identify, anonymize, "
-         "patch, track, group, merge, delete_user, unsuppress)"),
+         "patch, track, group, merge, delete_user, unsuppress, page, screen, alias)"),
         ({"type": "track", "anonymousId": "a", "event": "x", "propertys": {}},
          "track event: unknown field 'propertys'; did you mean 'properties'?"),
         ({"type": "track", "anonymousId": "a", "event": 3},

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +20,14 @@ from segmentql.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     CommandError,
+    add_budget_arguments,
     add_format_argument,
     add_query_argument,
+    budget_from,
     print_json,
     read_json_file,
     read_query,
+    require_regular_file,
 )
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ def register(subparsers: Any) -> None:
             help="IANA time zone (default UTC)",
         )
         parser.add_argument("--schema", metavar="FILE", help="schema file (YAML or JSON)")
+        add_budget_arguments(parser)
         add_format_argument(parser)
         parser.set_defaults(handler=handler)
 
@@ -66,7 +69,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Query | None, dict[str, Any], in
         raise CommandError("the variables file must hold a JSON object")
     schema = _load_schema(args.schema)
     try:
-        return compile_query(text, schema), variables, EXIT_OK
+        return compile_query(text, schema, budget=budget_from(args)), variables, EXIT_OK
     except QueryError as exc:
         if args.format == "json":
             print_json({"error": {"diagnostics": [d.to_json() for d in exc.diagnostics]}})
@@ -113,6 +116,7 @@ def _load_schema(path: str | None) -> Any:
     from segmentql.errors import SchemaError
     from segmentql.schema import Schema
 
+    require_regular_file(path, "schema")
     try:
         return Schema.load(path)
     except SchemaError as exc:
@@ -154,7 +158,7 @@ def run_explain(args: argparse.Namespace) -> int:
     except EvaluationError as exc:  # a bad --now or --time-zone
         raise CommandError(exc.message) from None
     if args.format == "json":
-        sys.stdout.write(json.dumps(explanation.to_json(), indent=2, ensure_ascii=False) + "\n")
+        print_json(explanation.to_json())
     else:
         print(explanation.render())
         failure = explanation.error_diagnostic()

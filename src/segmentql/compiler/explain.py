@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from segmentql.diagnostics import Diagnostic, Severity, Span
 from segmentql.runtime.errors import ErrorValue
 from segmentql.runtime.events import EventReport
-from segmentql.runtime.values import to_text
+from segmentql.runtime.values import is_list, is_map, to_text
 from segmentql.syntax import ast as A
 
 if TYPE_CHECKING:
@@ -253,15 +254,52 @@ class Explanation:
         return self.render()
 
 
+#: Rendering limits: explanations show data, and data may be huge, deep or cyclic.
+SHOW_DEPTH = 8
+SHOW_ITEMS = 20
+SHOW_CHARS = 200
+
+
 def show(value: Any) -> str:
-    """A value as a query literal would write it."""
+    """A value as a query literal would write it, shortened: texts past 200 characters,
+    collections past 20 items or 8 levels, and cycles are elided with `…`."""
+    return _show(value, 0, set())
+
+
+def _show(value: Any, depth: int, seen: set[int]) -> str:
     if isinstance(value, ErrorValue):
         return f"error {value.code}: {value.message}"
     if value is None:
         return "null"
     if isinstance(value, str):
+        if len(value) > SHOW_CHARS:
+            return json.dumps(value[:SHOW_CHARS], ensure_ascii=False)[:-1] + '…"'
         return json.dumps(value, ensure_ascii=False)
-    return to_text(value)
+    if is_map(value) or (is_list(value) and not isinstance(value, str | bytes)):
+        if depth >= SHOW_DEPTH or id(value) in seen:
+            return "[…]"
+        seen = seen | {id(value)}
+        try:
+            if is_map(value):
+                pairs = list(islice(value.items(), SHOW_ITEMS + 1))
+                parts = [f"{_show(str(k), depth + 1, seen)}: {_show(v, depth + 1, seen)}"
+                         for k, v in pairs[:SHOW_ITEMS]]
+                empty = "[:]"
+            else:
+                items = list(islice(iter(value), SHOW_ITEMS + 1))
+                parts = [_show(v, depth + 1, seen) for v in items[:SHOW_ITEMS]]
+                pairs = items
+                empty = "[]"
+        except Exception:
+            return f"<{type(value).__name__}>"
+        if len(pairs) > SHOW_ITEMS:
+            parts.append("…")
+        return "[" + ", ".join(parts) + "]" if parts else empty
+    try:
+        text = to_text(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= SHOW_CHARS else text[:SHOW_CHARS] + "…"
 
 
 _CLAUSE_TYPES = (A.Test, A.Comparison, A.EventTest, A.Quantifier)

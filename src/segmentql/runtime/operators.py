@@ -219,10 +219,17 @@ def power(a: Any, b: Any, span: Span) -> Any:
                 return ErrorValue("Q302", "division by zero", span)
             x, y = Decimal(x), Decimal(y)
         if x.__class__ is float:
-            return _finish(x**y, span)
+            result = x**y
+            if result.__class__ is not float:  # a negative base to a fractional power
+                return ErrorValue("Q305", "power of a negative number is not a real number",
+                                  span)
+            return _finish(result, span)
         with decimal.localcontext(_CTX) as ctx:
             ctx.traps[decimal.Inexact] = False
             result = x**y
+            if result.is_nan():
+                return ErrorValue("Q305", "power of a negative number is not a real number",
+                                  span)
             return result if result.is_finite() else ErrorValue("Q305", "out of range", span)
     except (ArithmeticError, ValueError):
         return ErrorValue("Q305", "power out of range or undefined", span)

@@ -150,8 +150,59 @@ class Unsuppress(EventBase):
     anonymous_id: str | None = None
 
 
+class Page(_Addressed):
+    """Segment's `page` call: becomes the `pageOpened` event queries read (`viewed a page`),
+    with `properties` plus the page's `name` and `category` when given."""
+
+    type: Literal["page"] = "page"
+    name: str | None = None
+    category: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+    def as_track(self) -> Track:
+        properties = dict(self.properties)
+        for key, value in (("name", self.name), ("category", self.category)):
+            if value is not None:
+                properties.setdefault(key, value)
+        return Track(
+            message_id=self.message_id, timestamp=self.timestamp,
+            anonymous_id=self.anonymous_id, user_id=self.user_id,
+            event="pageOpened", properties=properties,
+        )
+
+
+class Screen(_Addressed):
+    """Segment's `screen` call (a mobile app screen): a custom event named `screenViewed`
+    (`experienced a custom event "screenViewed"`), with the screen's `name` as `screen`."""
+
+    type: Literal["screen"] = "screen"
+    name: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+    def as_track(self) -> Track:
+        properties = dict(self.properties)
+        if self.name is not None:
+            properties.setdefault("screen", self.name)
+        return Track(
+            message_id=self.message_id, timestamp=self.timestamp,
+            anonymous_id=self.anonymous_id, user_id=self.user_id,
+            event="screenViewed", properties=properties,
+        )
+
+
+class Alias(EventBase):
+    """Segment's `alias` call: `previous_id` is now `user_id`. A previous id that is a known
+    user becomes an explicit `merge` into `user_id` (policy `allow_explicit_merge`); any other
+    previous id is taken as the device's anonymous id, as `identify` does."""
+
+    type: Literal["alias"] = "alias"
+    previous_id: str
+    user_id: str
+
+
 Event = Annotated[
-    Identify | Anonymize | Patch | Track | Group | Merge | DeleteUser | Unsuppress,
+    Identify | Anonymize | Patch | Track | Group | Merge | DeleteUser | Unsuppress | Page
+    | Screen | Alias,
     Field(discriminator="type"),
 ]
 
@@ -164,31 +215,125 @@ EVENT_TYPES: tuple[type[EventBase], ...] = (
     Merge,
     DeleteUser,
     Unsuppress,
+    Alias,
 )
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
+#: Deepest nesting of maps and lists an event may carry (the event object is level 1).
+MAX_DEPTH = 64
+
+
 def parse_event(data: EventBase | Mapping[str, Any] | str | bytes) -> EventBase:
-    """An event model from a model, a mapping or JSON text; `InvalidEventError` otherwise."""
+    """An event model from a model, a mapping or JSON text (UTF-8 bytes); `InvalidEventError`
+    otherwise. `page` and `screen` calls come back as the `Track` they become."""
+    if isinstance(data, (Page, Screen)):
+        return data.as_track()
     if isinstance(data, EVENT_TYPES):
+        check_values(data.model_dump(), "event")
         return data
-    if isinstance(data, (str, bytes)):
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidEventError(
+                f"not valid UTF-8 ({exc.reason} at byte {exc.start})"
+            ) from None
+    if isinstance(data, str):
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:
             raise InvalidEventError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+        except RecursionError:
+            raise InvalidEventError(
+                f"values nested more than {MAX_DEPTH} levels deep"
+            ) from None
     if not isinstance(data, Mapping):
         raise InvalidEventError(f"an event is a JSON object, not {type(data).__name__}")
     if "type" not in data:
         raise InvalidEventError(
             "missing 'type' (one of: identify, anonymize, patch, track, group, merge, "
-            "delete_user, unsuppress)"
+            "delete_user, unsuppress, page, screen, alias)"
         )
+    check_values(data, "event")
     try:
-        return _EVENT_ADAPTER.validate_python(dict(data))
+        event = _EVENT_ADAPTER.validate_python(dict(data))
     except ValidationError as exc:
         raise InvalidEventError(describe_validation_error(exc)) from None
+    if isinstance(event, (Page, Screen)):
+        return event.as_track()
+    return event
+
+
+def check_values(value: Any, where: str) -> None:
+    """`InvalidEventError` for what no backend may store: nesting deeper than `MAX_DEPTH`,
+    strings (values or keys) with a lone surrogate or a NUL character. A value nested
+    thousands deep is reported, never a `RecursionError`."""
+    if _clean(value, 1):
+        return
+    stack: list[tuple[Any, str, int]] = [(value, where, 1)]
+    while stack:
+        item, at, depth = stack.pop()
+        if isinstance(item, str):
+            _check_text(item, at)
+        elif isinstance(item, Mapping):
+            if depth > MAX_DEPTH:
+                raise InvalidEventError(f"{at}: nested more than {MAX_DEPTH} levels deep")
+            for key, child in item.items():
+                if isinstance(key, str):
+                    _check_text(key, f"{at} (a key)")
+                stack.append((child, f"{at}.{key}", depth + 1))
+        elif isinstance(item, (list, tuple)):
+            if depth > MAX_DEPTH:
+                raise InvalidEventError(f"{at}: nested more than {MAX_DEPTH} levels deep")
+            for index, child in enumerate(item):
+                stack.append((child, f"{at}[{index}]", depth + 1))
+
+
+def _clean(value: Any, depth: int) -> bool:
+    """The fast check: True when `check_values` has nothing to report (no paths built)."""
+    kind = type(value)
+    if kind is str:
+        return "\x00" not in value and (value.isascii() or _encodable(value))
+    if kind is dict:
+        if depth > MAX_DEPTH:
+            return False
+        for key, child in value.items():
+            if type(key) is str and not ("\x00" not in key and (key.isascii() or _encodable(key))):
+                return False
+            if not _clean(child, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        if depth > MAX_DEPTH:
+            return False
+        return all(_clean(child, depth + 1) for child in value)
+    return not isinstance(value, (Mapping, list, tuple))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_text(text: str, at: str) -> None:
+    if text.isascii():
+        if "\x00" in text:
+            raise InvalidEventError(f"{at}: contains a NUL character (U+0000)")
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidEventError(
+            f"{at}: contains a lone surrogate (U+{ord(text[exc.start]):04X}), which is not "
+            "valid Unicode text"
+        ) from None
+    if "\x00" in text:
+        raise InvalidEventError(f"{at}: contains a NUL character (U+0000)")
 
 
 def describe_validation_error(
