@@ -102,12 +102,12 @@ def zone_name(text: str) -> str:
 
 def _runtime_error(query: Query, variables: Any, args: argparse.Namespace, exc: Any) -> str:
     """A run-time error as a diagnostic: the source line, carets, and the values read."""
-    from segmentql.diagnostics import Diagnostic, Severity, render_all
+    from segmentql.diagnostics import Diagnostic, Severity, render_text
 
     explanation = query.explain(variables, now=args.now, time_zone=args.time_zone)
     failure = explanation.error_diagnostic() or Diagnostic(
         exc.code, Severity.ERROR, exc.message, exc.span)
-    return render_all([failure], query.text)
+    return render_text(failure, query.text)
 
 
 def _load_schema(path: str | None) -> Any:
@@ -163,9 +163,9 @@ def run_explain(args: argparse.Namespace) -> int:
         print(explanation.render())
         failure = explanation.error_diagnostic()
         if failure is not None:
-            from segmentql.diagnostics import render_all
+            from segmentql.diagnostics import render_text
 
-            print(render_all([failure], query.text), file=sys.stderr)
+            print(render_text(failure, query.text), file=sys.stderr)
     if explanation.error is not None:
         return EXIT_USAGE
     return EXIT_FINDINGS if explanation.value is False else EXIT_OK

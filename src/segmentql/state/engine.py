@@ -887,9 +887,16 @@ class _Work:
             return
         plain = thaw(value)
         if not expected.accepts(plain):
+            hint = ""
+            if isinstance(plain, str) and expected.enum:
+                from segmentql.schema.suggest import did_you_mean
+
+                same = [v for v in expected.enum if v.casefold() == plain.casefold()]
+                close = same or did_you_mean(plain, expected.enum)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
             raise OperationFailed(
                 f"the schema expects {expected.describe()} at {variable}.{'.'.join(schema_path)}"
-                f", and this would store {plain!r}"
+                f", and this would store {plain!r}{hint}"
             )
 
 

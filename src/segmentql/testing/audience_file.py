@@ -94,7 +94,9 @@ class QueryOrigin:
             if self.style == "|":
                 return first + line - 1, indent + column
         elif line == 1 and self._single_line():
-            return self.line, self.column + column - 1 + (1 if self.style else 0)
+            at = self.column + column - 1 + (1 if self.style else 0)
+            if self.line <= len(self.lines) and at <= len(self.lines[self.line - 1]) + 1:
+                return self.line, at  # else a plain scalar folded over several lines
         if text:
             snippet = text.split("\n")[0].strip()[:40]
             for number in range(self.line, min(len(self.lines), self.line + 200) + 1):
