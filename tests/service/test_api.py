@@ -264,3 +264,17 @@ def test_refuses_to_start_listing_every_problem(tmp_path: Path) -> None:
     problems = caught.value.problems
     assert [p.split(":")[0] for p in problems] == ["a", "c"]
     assert all("error[Q" in p for p in problems)
+
+
+def test_several_audience_files_and_a_name_defined_twice(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.yaml", tmp_path / "b.json"
+    first.write_text('pro: user\'s plan is "pro"\n')
+    second.write_text('{"adults": "user\'s age >= 18"}')
+    client = Client(create_app(Settings(audiences=[str(first), str(second)]), environ=KEYS_ENV))
+    ask = {"variables": {"user": {"plan": "pro", "age": 40}}}
+    assert client.post("/v1/decide", json=ask, headers=SERVER).json()["matched"] == [
+        "pro", "adults"]
+    second.write_text('{"pro": "user\'s age >= 18"}')
+    with pytest.raises(ServiceError) as caught:
+        create_app(Settings(audiences=[str(first), str(second)]), environ=KEYS_ENV)
+    assert caught.value.problems == [f"pro: already defined in {first}"]
