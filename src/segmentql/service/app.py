@@ -153,9 +153,7 @@ class Service:
             )
         events: list[dict[str, Any]] = []
         for index, item in enumerate(body.events):
-            event = item.model_dump(exclude={"user_hash"}, exclude_none=False)
-            if item.user_hash is None:
-                event.pop("user_hash", None)
+            event = item.model_dump(exclude={"user_hash"})
             where = f"events[{index}]"
             if key.role != "server":
                 if item.type not in CLIENT_EVENT_TYPES:
@@ -246,13 +244,13 @@ class Service:
         return now, tz
 
     def decide(self, body: m.DecideRequest, key: Key) -> m.DecideResponse:
+        variables, now, tz = self.variables_for(body, key)  # the key rules come first
         catalog = self.audiences.catalog
         names = list(catalog.queries) if body.audiences is None else body.audiences
         unknown = [name for name in names if name not in catalog.queries]
         if unknown:
             raise Problem("unknown-audience", f"no audience named {', '.join(map(repr, unknown))}",
                           audiences=unknown)
-        variables, now, tz = self.variables_for(body, key)
         results: dict[str, bool] = {}
         errors: dict[str, m.EvaluationErrorOut] = {}
         explanations: dict[str, dict[str, Any]] | None = {} if body.explain else None
