@@ -20,6 +20,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
 
 from segmentql.errors import EvaluationError, QueryError, SchemaError
 from segmentql.service import models as m
@@ -412,24 +413,29 @@ def app_from_env() -> FastAPI:
     return create_app(Settings.from_env())
 
 
+def _json(model: BaseModel) -> Response:
+    """A response model already built (and so valid) by our own code, serialized once (the
+    hot endpoints skip FastAPI's second validation of it; the OpenAPI document still names
+    its schema)."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 def _routes(app: FastAPI) -> None:
     auth_statuses = (401, 429)
 
     @app.post("/v1/events", response_model=m.EventsResponse, tags=["events"],
               responses=responses(400, *auth_statuses, 403, 413, 422, 503))
-    async def post_events(request: Request, body: m.EventsRequest,
-                          key: AnyKey) -> m.EventsResponse:
+    async def post_events(request: Request, body: m.EventsRequest, key: AnyKey) -> Response:
         """Apply a batch of events atomically (identify, patch, track, group, anonymize, ...).
         A repeated `message_id` is dropped and reported, never applied twice."""
-        return await run_in_threadpool(service_of(request).apply_events, body, key)
+        return _json(await run_in_threadpool(service_of(request).apply_events, body, key))
 
     @app.post("/v1/decide", response_model=m.DecideResponse, tags=["decisions"],
               responses=responses(400, *auth_statuses, 403, 404, 413, 422, 503))
-    async def post_decide(request: Request, body: m.DecideRequest,
-                          key: AnyKey) -> m.DecideResponse:
+    async def post_decide(request: Request, body: m.DecideRequest, key: AnyKey) -> Response:
         """Which audiences match the stored profile (or inline `variables`, server keys) plus
         the request context, with optional explanations."""
-        return await run_in_threadpool(service_of(request).decide, body, key)
+        return _json(await run_in_threadpool(service_of(request).decide, body, key))
 
     @app.post("/v1/evaluate", response_model=m.EvaluateResponse, tags=["decisions"],
               responses=responses(400, *auth_statuses, 403, 413, 422, 503))
