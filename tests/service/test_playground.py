@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from conftest import component_missing
 
-from .support import EXAMPLES, SERVER_KEY, Served, serve
+from .support import EXAMPLES, SERVER_KEY, Served, component_missing, serve
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
 
