@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-
 from .support import EXAMPLES, SERVER_KEY, Served, component_missing, serve
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
