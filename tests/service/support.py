@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from segmentql.service import Settings, create_app, user_hash
 
@@ -30,13 +29,6 @@ KEYS_ENV = {
     "SEGMENTQL_CLIENT_KEYS": CLIENT_KEY,
     "SEGMENTQL_USER_HASH_SECRET": SECRET,
 }
-
-
-def component_missing(reason: str) -> None:
-    """Skip locally, fail in CI (as `tests/conftest.py` does for its components)."""
-    if os.environ.get("CI"):
-        pytest.fail(f"required component missing in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 def bearer(key: str) -> dict[str, str]:

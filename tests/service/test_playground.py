@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from .support import EXAMPLES, SERVER_KEY, Served, component_missing, serve
+from components import component_missing
+
+from .support import EXAMPLES, SERVER_KEY, Served, serve
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
 
