@@ -193,7 +193,8 @@ def test_delete_with_suppression() -> None:
     client = make_client()
     client.post("/v1/events", json={"events": events()}, headers=SERVER)
     deleted = client.delete("/v1/users/u-42", params={"suppress": "true"}, headers=SERVER)
-    assert deleted.json() == {"user_id": "u-42", "suppressed": True, "applied": 1}
+    assert deleted.json() == {"user_id": "u-42", "suppressed": True, "applied": 1,
+                              "scrub_pending": False}
     emptied = client.get("/v1/profiles/u-42", headers=SERVER).json()
     assert emptied["user"]["custom"] == {} and emptied["events"] == []
     later = client.post("/v1/events", json={"events": [

@@ -4,7 +4,6 @@ and never a silent no-match."""
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 
@@ -15,10 +14,6 @@ from segmentql.service import Settings, create_app
 from .support import KEYS_ENV, SERVER_KEY, Client, bearer
 
 pytestmark = pytest.mark.service
-
-if importlib.util.find_spec("segmentql.runtime.budget") is None:
-    pytest.skip("the evaluation budget (issue #12) is not on this branch yet",
-                allow_module_level=True)
 
 QUADRATIC = "some a in user's tags satisfies (some b in user's tags satisfies a == b and a != b)"
 

@@ -38,6 +38,7 @@ from segmentql.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from segmentql.service.problems import Problem, ProblemModel, install, responses
 from segmentql.service.settings import Settings
 from segmentql.state import ProfileStore, StateError, StoreError
+from segmentql.state.errors import DeletionPendingError
 
 log = logging.getLogger("segmentql.service")
 
@@ -212,9 +213,6 @@ class Service:
         if body.user_id is not None:
             require_user_hash(self, key, body.user_id, body.user_hash, "request")
         try:
-            refresh = getattr(self.store, "refresh", None)
-            if refresh is not None:
-                refresh()
             snapshot = self.store.snapshot(
                 user_id=body.user_id, anonymous_id=body.anonymous_id, now=now, **context
             )
@@ -303,18 +301,17 @@ class Service:
 
     def profile(self, user_id: str) -> dict[str, Any]:
         try:
-            refresh = getattr(self.store, "refresh", None)
-            if refresh is not None:
-                refresh()
             return self.store.snapshot(user_id=user_id).to_json()
         except StoreError as exc:
             raise Problem("store-unavailable", f"the profile store failed: {exc}") from None
 
     def delete_user(self, user_id: str, suppress: bool) -> m.DeleteResponse:
         try:
-            result = self.store.apply(
-                {"type": "delete_user", "user_id": user_id, "suppress": suppress}
-            )
+            result = self.store.delete_user(user_id=user_id, suppress=suppress)
+        except DeletionPendingError:
+            # committed: nothing reads the user any more; the scrub of the bytes completes later
+            return m.DeleteResponse(user_id=user_id, suppressed=suppress, applied=1,
+                                    scrub_pending=True)
         except StoreError as exc:
             raise Problem("store-unavailable", f"the profile store failed: {exc}") from None
         except StateError as exc:
