@@ -279,3 +279,18 @@ def test_several_audience_files_and_a_name_defined_twice(tmp_path: Path) -> None
     with pytest.raises(ServiceError) as caught:
         create_app(Settings(audiences=[str(first), str(second)]), environ=KEYS_ENV)
     assert caught.value.problems == [f"pro: already defined in {first}"]
+
+
+def test_openapi_docs_and_playground_are_served() -> None:
+    client = make_client()
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    assert {"/v1/events", "/v1/decide", "/v1/check", "/v1/profiles/{user_id}",
+            "/v1/users/{user_id}", "/healthz", "/readyz", "/metrics"} <= set(document["paths"])
+    assert "swagger" in client.get("/docs").text.lower()
+    page = client.get("/playground")
+    assert page.status_code == 200 and '<textarea id="query"' in page.text
+    script = client.get("/playground/playground.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "/v1/check" in script.text
+    problem(client.get("/playground/secrets.txt"), 404, "not-found")
