@@ -294,3 +294,13 @@ def test_openapi_docs_and_playground_are_served() -> None:
     assert script.headers["content-type"].startswith("text/javascript")
     assert "/v1/check" in script.text
     problem(client.get("/playground/secrets.txt"), 404, "not-found")
+
+
+def test_readyz_is_not_ready_while_the_store_cannot_be_read(tmp_path: Path) -> None:
+    app = create_app(Settings(store=str(tmp_path / "p.sqlite")), environ=KEYS_ENV)
+    client = Client(app)
+    assert client.get("/readyz").status_code == 200
+    app.state.service.store.close()  # what a lost database looks like to the service
+    problem(client.get("/readyz"), 503, "not-ready")
+    problem(client.post("/v1/decide", json={"anonymous_id": "d"}, headers=SERVER), 503,
+            "store-unavailable")

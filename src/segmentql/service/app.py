@@ -482,8 +482,13 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/readyz", response_model=m.Ready, tags=["operations"], responses=responses(503))
     async def readyz(request: Request) -> m.Ready:
-        """The store is open and the audiences are loaded."""
+        """The store answers a read and the audiences are loaded (503 `not-ready` when the
+        store cannot be read, e.g. its database is down)."""
         service = service_of(request)
+        try:
+            await run_in_threadpool(service.store.snapshot, anonymous_id="segmentql-readyz")
+        except StoreError as exc:
+            raise Problem("not-ready", f"the profile store cannot be read: {exc}") from None
         catalog = service.audiences.catalog
         store = service.settings.store
         return m.Ready(status="ready", audiences=len(catalog.queries), version=catalog.version,
