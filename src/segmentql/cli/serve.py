@@ -31,8 +31,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--store", metavar="S", default=None,
                         help="SQLite path, postgresql:// URL, or 'memory' (default: memory)")
-    parser.add_argument("--audiences", metavar="FILE", default=None,
-                        help="YAML/JSON file of named audience queries (reloaded on change)")
+    parser.add_argument("--audiences", metavar="FILE", default=None, action="append",
+                        help="YAML/JSON file of named audience queries, reloaded on change "
+                        "(repeat for several files)")
     parser.add_argument("--schema", metavar="FILE", default=None, help="schema file")
     parser.add_argument("--keys-file", metavar="FILE", default=None,
                         help="TOML file with server_keys, client_keys, user_hash_secret(s)")

@@ -17,7 +17,8 @@ class Settings:
 
     #: `memory`, a SQLite path, or a `postgresql://` URL.
     store: str = "memory"
-    audiences: str | None = None
+    #: One audiences file or several (names unique across them).
+    audiences: str | list[str] | None = None
     schema: str | None = None
     keys_file: str | None = None
     time_zone: str = "UTC"
