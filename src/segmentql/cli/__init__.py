@@ -31,6 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Parse, check, format and evaluate audience queries; apply profile events.",
     )
     parser.add_argument("--version", action="version", version=f"segmentql {__version__}")
+    config = parser.add_mutually_exclusive_group()
+    config.add_argument(
+        "--config", metavar="FILE", help="the project configuration (default: segmentql.toml "
+        "or pyproject.toml with [tool.segmentql], found upwards from the working directory)",
+    )
+    config.add_argument("--no-config", action="store_true",
+                        help="read no project configuration")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
