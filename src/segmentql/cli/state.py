@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from segmentql.cli.common import EXIT_FINDINGS, EXIT_OK, CommandError, print_json
+from segmentql.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    CommandError,
+    load_schema,
+    print_json,
+    project_config,
+)
 
 BATCH_SIZE = 500
 
@@ -25,7 +32,9 @@ def register(subparsers: Any) -> None:
         "FILE:LINE and the reason, and every line before it stays applied.",
     )
     apply.add_argument("events", help="a .jsonl file of events; '-' reads standard input")
-    apply.add_argument("--store", required=True, help="the SQLite store file (created if absent)")
+    apply.add_argument("--store", help="the SQLite store file (created if absent); default: "
+                       "the configuration's `store`")
+    add_schema_argument(apply)
     apply.add_argument(
         "--batch-size", type=int, default=BATCH_SIZE, help=f"events per transaction "
         f"(default {BATCH_SIZE})"
@@ -43,7 +52,9 @@ def register(subparsers: Any) -> None:
         help="print the snapshot (the variables queries read) of a user or device",
         description="Print the snapshot of a user or device from a profile store as JSON.",
     )
-    snapshot.add_argument("--store", required=True, help="the SQLite store file")
+    snapshot.add_argument("--store", help="the SQLite store file; default: the "
+                          "configuration's `store`")
+    add_schema_argument(snapshot)
     who = snapshot.add_mutually_exclusive_group(required=True)
     who.add_argument("--anonymous-id", help="the device's anonymous id")
     who.add_argument("--user-id", help="the user's id")
@@ -56,6 +67,23 @@ def register(subparsers: Any) -> None:
     )
     add_policy_argument(snapshot)
     snapshot.set_defaults(handler=run_snapshot)
+
+
+def add_schema_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--schema", metavar="FILE", help="schema file: custom attributes are stored with their "
+        "declared types (default: the configuration's, else the standard catalog)",
+    )
+
+
+def store_path(args: argparse.Namespace) -> str:
+    """`--store`, else the configuration's `store`."""
+    if args.store:
+        return str(args.store)
+    config = project_config(args)
+    if config is None or config.store is None:
+        raise CommandError("no store: pass --store FILE, or set `store` in the configuration")
+    return config.store
 
 
 def add_policy_argument(parser: argparse.ArgumentParser) -> None:
@@ -140,8 +168,10 @@ def run_apply(args: argparse.Namespace) -> int:
             raise CommandError(f"cannot read events file {args.events}: {exc.strerror}") from None
         size = Path(args.events).stat().st_size
     try:
+        args.store = store_path(args)
+        schema = load_schema(args)
         policy = load_policy(args.policy)
-        store = ProfileStore.open(args.store, policy=policy)
+        store = ProfileStore.open(args.store, policy=policy, schema=schema)
     except StateError as exc:
         source.close()
         raise CommandError(str(exc)) from None
@@ -248,6 +278,8 @@ def run_snapshot(args: argparse.Namespace) -> int:
                 f"{', '.join(sorted(allowed))}"
             )
     policy = load_policy(args.policy)
+    args.store = store_path(args)
+    schema = load_schema(args)
     now = None
     if args.now:
         try:
@@ -256,17 +288,17 @@ def run_snapshot(args: argparse.Namespace) -> int:
             raise CommandError(f"--now is not an ISO-8601 instant: {args.now!r}") from None
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-    if not Path(args.store).exists():
+    if "://" not in args.store and not Path(args.store).exists():
         # Like an unknown id: an empty profile, never created on disk; exit 1 says "nothing".
         print(f"segmentql snapshot: no store at {args.store}; this is an empty profile",
               file=sys.stderr)
-        empty = ProfileStore(policy=policy).snapshot(
+        empty = ProfileStore(policy=policy, schema=schema).snapshot(
             anonymous_id=args.anonymous_id, user_id=args.user_id, now=now, **request
         )
         print_json(empty.to_json())
         return EXIT_FINDINGS
     try:
-        with ProfileStore.open(args.store, policy=policy) as store:
+        with ProfileStore.open(args.store, policy=policy, schema=schema) as store:
             snapshot = store.snapshot(
                 anonymous_id=args.anonymous_id, user_id=args.user_id, now=now, **request
             )
