@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK
 """The `segmentql` command: one subcommand per job, registered by the modules below.
 
 Exit codes: 0 ok, 1 findings or no match, 2 usage or internal error.
@@ -20,6 +21,7 @@ COMMAND_MODULES = (
     "segmentql.cli.evaluate",
     "segmentql.cli.state",
     "segmentql.cli.lsp",
+    "segmentql.cli.project",
 )
 
 
@@ -46,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    if argv is None:
+        import os
+
+        if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (argcomplete)
+            import argcomplete
+
+            argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
