@@ -80,9 +80,9 @@ def project_config(args: argparse.Namespace) -> ProjectConfig | None:
     ignores any. Loaded once per run."""
     from segmentql.config import ConfigError, find_config, load_config
 
-    cached = getattr(args, "_project_config", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if hasattr(args, "_project_config"):
+        cached: ProjectConfig | None = args._project_config
+        return cached
     config: ProjectConfig | None = None
     try:
         if getattr(args, "config", None):

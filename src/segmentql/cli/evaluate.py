@@ -211,15 +211,15 @@ def _run_audiences(args: argparse.Namespace) -> int:
         if Path(path).suffix.lower() not in AUDIENCE_FILE_SUFFIXES:
             raise CommandError(f"--audiences takes a YAML or JSON audience file, not {path}")
         source = read_query_file(path)
-        for query in source.queries:
+        for entry in source.queries:
             try:
-                compiled.append((path, query.name, query.text,
-                                 compile_query(query.text, schema, expect=bool)))
+                compiled.append((path, entry.name, entry.text,
+                                 compile_query(entry.text, schema, expect=bool)))
             except QueryError as exc:
                 broken += 1
                 for d in exc.diagnostics:
                     if d.is_error:
-                        print(render_text(source.place(query, d), source.text, filename=path),
+                        print(render_text(source.place(entry, d), source.text, filename=path),
                               file=sys.stderr)
     if broken:
         print(f"{broken} audience(s) do not compile; nothing evaluated", file=sys.stderr)

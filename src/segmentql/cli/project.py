@@ -106,7 +106,7 @@ def run_schema_export(args: argparse.Namespace) -> int:
 
 
 def run_completion(args: argparse.Namespace) -> int:
-    import argcomplete
+    from argcomplete.shell_integration import shellcode
 
-    sys.stdout.write(argcomplete.shellcode(["segmentql"], shell=args.shell))
+    sys.stdout.write(shellcode(["segmentql"], shell=args.shell))
     return EXIT_OK

@@ -131,9 +131,12 @@ def _fmt_files(args: argparse.Namespace, paths: list[str]) -> int:
                 problems += 1
                 continue
             names = {q.text: q.name for q in document.queries}
-            new = format_audience_document(
-                text, lambda q: canonical(q, f"{path} ({names.get(q, 'query')})")
-            )
+
+            def in_file(query: str, *, _path: str = path, _names: dict[str, str] = names
+                        ) -> str | None:
+                return canonical(query, f"{_path} ({_names.get(query, 'query')})")
+
+            new = format_audience_document(text, in_file)
         for message in skipped:
             if "left as written" not in message:
                 problems += 1
