@@ -74,14 +74,11 @@ def pytest_assertrepr_compare(
 
 def _project(config: pytest.Config) -> Any:
     """The project configuration (segmentql.toml / [tool.segmentql]) found upwards from the
-    rootdir, or None; a broken one is a usage error naming the file and line."""
+    rootdir, or None; a broken one raises `ConfigError` (file, line, hint) each time."""
     if _PROJECT not in config.stash:
-        from segmentql.config import ConfigError, find_config
+        from segmentql.config import find_config
 
-        try:
-            config.stash[_PROJECT] = find_config(config.rootpath)
-        except ConfigError as exc:
-            raise pytest.UsageError(f"segmentql: invalid configuration: {exc}") from None
+        config.stash[_PROJECT] = find_config(config.rootpath)
     return config.stash[_PROJECT]
 
 
@@ -177,11 +174,14 @@ class AudienceTestFile(pytest.File):
     """A `test_*.audience.yaml` file: one item per case."""
 
     def collect(self) -> Iterator[AudienceCaseItem]:
+        from segmentql.config import ConfigError
         from segmentql.testing.audience_file import AudienceFileError, read_audience_file
 
         try:
             spec = read_audience_file(self.path, _project_audiences(self.config))
             schema = self._schema(spec)
+        except ConfigError as exc:
+            raise self.CollectError(f"invalid segmentql configuration: {exc}") from None
         except AudienceFileError as exc:
             where = _shown(self.config, self.path)
             if exc.line is not None:
