@@ -33,17 +33,27 @@ def build_parser() -> argparse.ArgumentParser:
         description="Parse, check, format and evaluate audience queries; apply profile events.",
     )
     parser.add_argument("--version", action="version", version=f"segmentql {__version__}")
-    config = parser.add_mutually_exclusive_group()
-    config.add_argument(
-        "--config", metavar="FILE", help="the project configuration (default: segmentql.toml "
-        "or pyproject.toml with [tool.segmentql], found upwards from the working directory)",
-    )
-    config.add_argument("--no-config", action="store_true",
-                        help="read no project configuration")
+    _add_config_options(parser, None)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    # Also after the subcommand (`segmentql check --no-config ...`), without overriding a
+    # value given before it.
+    for subparser in subparsers.choices.values():
+        _add_config_options(subparser, argparse.SUPPRESS)
     return parser
+
+
+def _add_config_options(parser: argparse.ArgumentParser, default: object) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--config", metavar="FILE", default=default,
+        help="the project configuration (default: segmentql.toml or pyproject.toml with "
+        "[tool.segmentql], found upwards from the working directory)",
+    )
+    group.add_argument("--no-config", action="store_true",
+                       default=False if default is None else default,
+                       help="read no project configuration")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
