@@ -181,38 +181,54 @@ def run_sub(cwd: Path, *argv: str, env: dict[str, str] | None = None
     return result.returncode, result.stdout, result.stderr
 
 
-def test_colour_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
+def through_pty(cwd: Path, env: dict[str, str], *argv: str) -> bytes:
+    """Run segmentql with a terminal as its stdout and stderr; everything it wrote."""
     import pty
 
-    def through_pty(env: dict[str, str]) -> bytes:
-        leader, follower = pty.openpty()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "segmentql", "--no-config", "check", "usr is returning"],
-            stdout=follower, stderr=follower, cwd=tmp_path, env={**os.environ, **env},
-        )
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        process.wait(timeout=60)
-        os.close(leader)
-        return b"".join(chunks)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "segmentql", *argv], stdout=follower,
+                               stderr=follower, cwd=cwd, env={**os.environ, **env})
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks)
 
-    plain_env = {"TERM": "xterm-256color", "NO_COLOR": "", "FORCE_COLOR": ""}
-    coloured = through_pty({k: v for k, v in plain_env.items() if k == "TERM"}
-                           | {"COLUMNS": "100"})
+
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(
+        f'{{"type": "track", "anonymous_id": "d{n}", "event": "pageOpened", '
+        f'"properties": {{"url": "https://x.example/{n}"}}}}\n' for n in range(200)
+    ))
+    shown = through_pty(tmp_path, {"TERM": "xterm-256color", "COLUMNS": "120"},
+                        "--no-config", "apply", "events.jsonl", "--store", "s.db")
+    assert b"200 lines" in shown and b"100%" in shown and b"\xe2\x94\x81" in shown  # bar: ━
+    assert b"applied 200 events" in shown
+
+
+def test_colour_on_a_terminal_unless_no_color(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    argv = ("--no-config", "check", "usr is returning")
+    coloured = through_pty(tmp_path, {"TERM": "xterm-256color"}, *argv)
     assert b"\x1b[" in coloured and b"error[Q200]" in coloured
-    plain = through_pty({"TERM": "xterm-256color", "NO_COLOR": "1"})
+    plain = through_pty(tmp_path, {"TERM": "xterm-256color", "NO_COLOR": "1"}, *argv)
     assert b"\x1b[" not in plain and b"error[Q200]: unknown variable `usr`" in plain
-    # Not a terminal: never colour.
-    code, out, _ = run_sub(tmp_path, "--no-config", "check", "usr is returning")
+    # Not a terminal: no colour, unless FORCE_COLOR asks for it.
+    code, out, _ = run_sub(tmp_path, *argv)
     assert code == 1 and "\x1b[" not in out
+    code, out, _ = run_sub(tmp_path, *argv, env={"FORCE_COLOR": "1"})
+    assert code == 1 and "\x1b[" in out
 
 
 # --- eval --audiences ----------------------------------------------------------------------

@@ -40,8 +40,8 @@ def register(subparsers: Any) -> None:
         f"(default {BATCH_SIZE})"
     )
     apply.add_argument(
-        "--progress", action="store_true", help="show a progress bar even when stderr is not a "
-        "terminal"
+        "--progress", action="store_true", help="report progress even when stderr is not a "
+        "terminal (there: one plain line at the end)"
     )
     apply.add_argument("--quiet", action="store_true", help="print no summary")
     add_policy_argument(apply)
@@ -120,28 +120,46 @@ def load_policy(path: str | None) -> Any:
 
 
 class Progress:
-    """A hand-rolled progress bar on stderr, redrawn at most ten times a second."""
+    """The progress bar of `apply` on stderr (rich): bytes read of the file, lines, rate and
+    time left. On a terminal it redraws in place; with `--progress` and no terminal it prints
+    a plain final line, so logs get the totals without control codes."""
 
     def __init__(self, total: int, stream: IO[str]) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        from rich.progress import Progress as Bar
+
         self.total = max(total, 1)
         self.stream = stream
-        self.last = 0.0
+        self.console = Console(file=stream, highlight=False)
+        self.bar = Bar(
+            BarColumn(), TaskProgressColumn(), DownloadColumn(), TransferSpeedColumn(),
+            TextColumn("{task.fields[lines]} lines"), TimeRemainingColumn(),
+            console=self.console, transient=False, disable=not self.console.is_terminal,
+        )
+        self.task = self.bar.add_task("apply", total=self.total, lines=0)
+        self.bar.start()
 
-    def update(self, done: int, lines: int, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last < 0.1:
-            return
-        self.last = now
-        fraction = min(done / self.total, 1.0)
-        filled = int(fraction * 30)
-        bar = "#" * filled + "-" * (30 - filled)
-        self.stream.write(f"\r[{bar}] {fraction:6.1%}  {lines} lines")
-        self.stream.flush()
+    def update(self, done: int, lines: int) -> None:
+        self.bar.update(self.task, completed=min(done, self.total), lines=lines)
+
+    def stop(self) -> None:
+        """End the bar where it is (a run stopped by a bad line)."""
+        self.bar.stop()
 
     def finish(self, lines: int) -> None:
-        self.update(self.total, lines, force=True)
-        self.stream.write("\n")
-        self.stream.flush()
+        self.bar.update(self.task, completed=self.total, lines=lines)
+        self.bar.stop()
+        if not self.console.is_terminal:
+            self.stream.write(f"100% of {self.total} bytes, {lines} lines\n")
+            self.stream.flush()
 
 
 def _lines(stream: IO[bytes]) -> Iterator[tuple[int, int, bytes]]:
@@ -190,7 +208,7 @@ def run_apply(args: argparse.Namespace) -> int:
 
     def fail(line: int, message: str) -> int:
         if progress is not None:
-            progress.stream.write("\n")
+            progress.stop()
         print(f"{name}:{line}: {message}", file=sys.stderr)
         _summary(args, totals, stopped=True)
         return EXIT_FINDINGS
