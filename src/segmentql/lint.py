@@ -49,6 +49,30 @@ def _covers(rule: LineRule, code: str) -> bool:
     return rule is None or any(code.startswith(prefix) for prefix in rule)
 
 
+def covered(rules: Mapping[int, LineRule], code: str, lines: Iterable[int]) -> bool:
+    """Whether a directive on one of `lines` silences `code`."""
+    return any(line in rules and _covers(rules[line], code) for line in lines)
+
+
+def audience_name_lines(text: str) -> dict[str, int]:
+    """The 1-based line of each audience name in a YAML/JSON audience file (top level or under
+    `audiences:`); empty when the file does not parse."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    pairs = root.value
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "audiences":
+            pairs = value.value if isinstance(value, yaml.MappingNode) else []
+    return {str(key.value): key.start_mark.line + 1 for key, _ in pairs
+            if isinstance(key, yaml.ScalarNode)}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A diagnostic placed in a file (its span in file coordinates), with the query it is in."""
@@ -72,11 +96,10 @@ def keep(findings: Iterable[Finding], lint: LintConfig,
         code = finding.diagnostic.code
         if not lint.enabled(code):
             continue
-        rules = directives.get(finding.file, {})
         lines = [finding.diagnostic.span.line]
         if finding.name_line is not None:
             lines.append(finding.name_line)
-        if any(line in rules and _covers(rules[line], code) for line in lines):
+        if covered(directives.get(finding.file, {}), code, lines):
             continue
         kept.append(finding)
     return kept

@@ -65,3 +65,34 @@ def test_pytest_plugin_reports_a_broken_configuration(pytester: pytest.Pytester)
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*invalid segmentql configuration: *segmentql.toml:2: unknown "
                                  "key timezone (did you mean 'time_zone'?)*"])
+
+
+def test_language_server_applies_lint_settings_and_suppression_comments(tmp_path: Path) -> None:
+    pytest.importorskip("pygls", reason="the language server needs the lsp extra")
+    from segmentql.config import LintConfig
+    from segmentql.lsp.documents import read_audience_document
+    from segmentql.lsp.positions import LineIndex
+    from segmentql.lsp.server import DocumentView, document_diagnostics, lint_filter
+
+    cache = SchemaCache()
+    (tmp_path / "segmentql.toml").write_text('[lint]\nignore = ["Q207"]\n')
+    lint = cache.lint(str(tmp_path))
+    assert lint == LintConfig(ignore=("Q207",))
+
+    def codes(source: str, audience: bool) -> list[str]:
+        view = DocumentView(
+            "file:///x.audiences.yaml" if audience else "file:///x.segmentql", source,
+            LineIndex(source, "utf-16"), read_audience_document(source) if audience else None,
+            cache.choose(str(tmp_path), None),
+        )
+        return [str(d.code) for d in lint_filter(view, document_diagnostics(view), lint)]
+
+    query = 'user\'s emial is "x" and user\'s gender is "mail"'
+    assert codes(query, audience=False) == ["Q202"]  # Q207 ignored by the configuration
+    assert codes(query + "  // segmentql: ignore[Q202]", audience=False) == []
+    yaml_text = (
+        "a: user's emial is \"x\"  # segmentql: ignore[Q202]\n"
+        "b: user's emial is \"x\"\n"
+        "c:  # segmentql: ignore\n  query: |\n    user's plan is \"pro\"\n    and user's emial is \"y\"\n"
+    )
+    assert codes(yaml_text, audience=True) == ["Q202"]  # only b's

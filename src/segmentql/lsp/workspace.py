@@ -18,7 +18,7 @@ from segmentql.errors import SchemaError
 from segmentql.schema import Schema
 
 if TYPE_CHECKING:
-    from segmentql.config import ProjectConfig
+    from segmentql.config import LintConfig, ProjectConfig
 
 SCHEMA_FILE_NAMES = ("segmentql.schema.yaml", "segmentql.schema.yml", "segmentql.schema.json")
 
@@ -63,6 +63,19 @@ class SchemaCache:
             cached = (mtime, load_config(path))
             self._configs[path] = cached
         return cached[1]
+
+    def lint(self, root: str | None) -> LintConfig:
+        """The project configuration's lint settings (defaults without one, or with a broken
+        one: that is reported with the schema)."""
+        from segmentql.config import ConfigError, LintConfig
+
+        if not root:
+            return LintConfig()
+        try:
+            project = self.project(Path(root))
+        except (ConfigError, OSError):
+            return LintConfig()
+        return LintConfig() if project is None else project.lint
 
     def inline(self, data: dict[str, Any]) -> Schema:
         key = repr(sorted(data.items(), key=lambda kv: str(kv[0])))
