@@ -3,7 +3,8 @@
 A shell example is a line of a ```sh block, or a `$ ` line of a ```console block (the lines
 after it, up to the next `$ `, are output it must print, `...` standing for any lines). Each
 block runs from the root of a scratch folder holding a copy of the checkout's `docs/examples/`
-(the input files the examples read) and its `pyproject.toml`, line by line in one shell session: `cd DIR` lines move it. A command must
+(the input files the examples read) and its `pyproject.toml`, line by line: `cd DIR` lines move it, a plain `segmentql ...` line runs in this process (the
+same argv, through `segmentql.cli.main`), any other line in bash. A command must
 exit 0 or 1 (1 is a documented outcome: findings, no match) and never print a traceback.
 
 A few lines cannot run here, and each kind is run elsewhere: installing packages and making a
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -74,6 +76,28 @@ def test_the_docs_have_shell_examples() -> None:
             "checker.md", "state-model.md", "editor.md"} <= pages
 
 
+#: Lines with these need a shell; plain `segmentql ...` lines run in this process (the same
+#: argv, through `segmentql.cli.main`), which saves a Python start-up per line.
+SHELL_SYNTAX = re.compile(r"[|&;<>$`*?()]")
+
+
+def _in_process(argv: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch
+                ) -> tuple[int, str]:
+    import contextlib
+    import io
+
+    from segmentql.cli import main
+
+    out = io.StringIO()
+    monkeypatch.chdir(cwd)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            code = main(argv)
+        except SystemExit as exit:  # argparse: --help, usage errors
+            code = int(exit.code or 0)
+    return code, out.getvalue()
+
+
 def _strip_comment(command: str) -> str:
     """`cmd   # note` -> `cmd` (a `#` after two spaces starts a note in our examples)."""
     return re.split(r"\s{2,}#\s", command, maxsplit=1)[0].strip()
@@ -81,7 +105,7 @@ def _strip_comment(command: str) -> str:
 
 @pytest.mark.parametrize(("name", "commands"), EXAMPLES, ids=[n for n, _ in EXAMPLES])
 def test_shell_example_runs(name: str, commands: list[tuple[str, list[str]]],
-                            tmp_path: Path) -> None:
+                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(ROOT / "docs" / "examples", tmp_path / "docs" / "examples")
     # pytest's settings (rootdir, markers, warnings as errors), as in the checkout.
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
@@ -96,10 +120,13 @@ def test_shell_example_runs(name: str, commands: list[tuple[str, list[str]]],
             cwd = (cwd / command[3:].strip()).resolve()
             assert cwd.is_dir(), f"{name}: {command}: no such folder"
             continue
-        result = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True,
-                                text=True, timeout=300)
-        output = result.stdout + result.stderr
-        assert result.returncode in (0, 1), f"{name}: {command}\n{output}"
+        if command.startswith("segmentql ") and not SHELL_SYNTAX.search(command):
+            returncode, output = _in_process(shlex.split(command)[1:], cwd, monkeypatch)
+        else:
+            result = subprocess.run(["bash", "-c", command], cwd=cwd, env=env,
+                                    capture_output=True, text=True, timeout=300)
+            returncode, output = result.returncode, result.stdout + result.stderr
+        assert returncode in (0, 1), f"{name}: {command}\n{output}"
         assert "Traceback" not in output, f"{name}: {command}\n{output}"
         lines = output.splitlines()
         for want in expected:
