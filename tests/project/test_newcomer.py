@@ -52,6 +52,7 @@ python3 -c "import sys; assert sys.prefix != sys.base_prefix; print(sys.prefix)"
 python3 -m pip install -q --disable-pip-version-check -e .
 python3 -c "import segmentql; assert segmentql.compile('user\\'s plan is \\"pro\\"').matches({{'user': {{'plan': 'pro'}}}})"
 segmentql check --no-config 'user.emial is "x"' || true
+segmentql demo > /dev/null
 for module in pytest hypothesis pygls; do
     if python3 -c "import $module" 2>/dev/null; then echo "core install pulled $module"; exit 3; fi
 done
