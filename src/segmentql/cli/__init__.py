@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     # Also after the subcommand (`segmentql check --no-config ...`), without overriding a
     # value given before it.
     for subparser in subparsers.choices.values():
-        _add_config_options(subparser, argparse.SUPPRESS)
+        if not {"--config", "--no-config"} & set(subparser._option_string_actions):
+            _add_config_options(subparser, argparse.SUPPRESS)
     return parser
 
 
