@@ -20,6 +20,8 @@ from segmentql.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     CommandError,
+    add_budget_arguments,
+    budget_from,
     load_schema,
     print_json,
     project_config,
@@ -57,6 +59,7 @@ def register(subparsers: Any) -> None:
         "--audience", action="store_true",
         help="require a boolean result (always on for YAML/JSON audience files)",
     )
+    add_budget_arguments(parser)
     add_lint_arguments(parser)
     parser.set_defaults(handler=run)
 
@@ -122,10 +125,12 @@ def run(args: argparse.Namespace) -> int:
     return _run_query(args, read_query(query), schema, lint, config)
 
 
-def _limits(config: ProjectConfig | None) -> dict[str, int]:
-    if config is None:
-        return {}
-    return {"max_length": config.max_length, "max_depth": config.max_depth}
+def _limits(args: argparse.Namespace, config: ProjectConfig | None) -> dict[str, Any]:
+    """The checker's limits: the configuration's length and depth, the `--budget-*` budget."""
+    limits: dict[str, Any] = {"budget": budget_from(args)}
+    if config is not None:
+        limits.update(max_length=config.max_length, max_depth=config.max_depth)
+    return limits
 
 
 def _run_query(args: argparse.Namespace, text: str, schema: Schema, lint: LintConfig,
@@ -135,7 +140,7 @@ def _run_query(args: argparse.Namespace, text: str, schema: Schema, lint: LintCo
     from segmentql.lint import Finding, fails, keep, suppressions
 
     expect = bool if args.audience else None
-    diagnostics = check(text, schema, expect=expect, **_limits(config))
+    diagnostics = check(text, schema, expect=expect, **_limits(args, config))
     findings = keep([Finding(d, "<query>") for d in diagnostics], lint,
                     {"<query>": suppressions(text)})
     kept = [f.diagnostic for f in findings]
@@ -164,7 +169,7 @@ def _run_files(args: argparse.Namespace, paths: list[str], schema: Schema, lint:
         file_schema = _file_schema(source, schema, explicit=args.schema is not None)
         expect = bool if (source.audiences or args.audience) else None
         for query in source.queries:
-            diagnostics = check(query.text, file_schema, expect=expect, **_limits(config))
+            diagnostics = check(query.text, file_schema, expect=expect, **_limits(args, config))
             placed = [Finding(source.place(query, d), source.path, query.name, query.name_line)
                       for d in diagnostics]
             results.append((source, query, keep(placed, lint, directives)))

@@ -17,7 +17,7 @@ unreadable files).
 from __future__ import annotations
 
 import argparse
-import json
+import datetime as dt
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,8 +28,10 @@ from segmentql.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     CommandError,
+    add_budget_arguments,
     add_format_argument,
     add_query_argument,
+    budget_from,
     load_schema,
     print_json,
     project_config,
@@ -70,12 +72,14 @@ def register(subparsers: Any) -> None:
             "--store", metavar="STORE",
             help="the profile store for --user-id/--anonymous-id (default: the configuration's)",
         )
-        parser.add_argument("--now", metavar="ISO", help="the evaluation instant (ISO 8601)")
+        parser.add_argument("--now", metavar="ISO", type=iso_instant,
+                            help="the evaluation instant (ISO 8601)")
         parser.add_argument(
-            "--time-zone", metavar="TZ", default=None,
+            "--time-zone", metavar="TZ", default=None, type=zone_name,
             help="IANA time zone (default: the configuration's, else UTC)",
         )
         parser.add_argument("--schema", metavar="FILE", help="schema file (YAML or JSON)")
+        add_budget_arguments(parser)
         add_format_argument(parser)
         parser.set_defaults(handler=handler)
 
@@ -131,13 +135,45 @@ def _prepare(args: argparse.Namespace) -> tuple[Query | None, Any, int]:
     schema = load_schema(args)
     variables = _variables(args, schema)
     try:
-        return compile_query(text, schema), variables, EXIT_OK
+        return compile_query(text, schema, budget=budget_from(args)), variables, EXIT_OK
     except QueryError as exc:
         if args.format == "json":
             print_json({"error": {"diagnostics": [d.to_json() for d in exc.diagnostics]}})
         else:
             print(exc.render(), file=sys.stderr)
         return None, variables, EXIT_USAGE
+
+
+def iso_instant(text: str) -> str:
+    """`--now`: an ISO-8601 instant, else a usage error (argparse says which option)."""
+    from segmentql.runtime.temporal import parse_datetime
+
+    if parse_datetime(text, dt.UTC) is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 date-time (e.g. 2024-05-01T12:00:00Z)"
+        )
+    return text
+
+
+def zone_name(text: str) -> str:
+    """`--time-zone`: an IANA zone name, else a usage error."""
+    from segmentql.runtime.temporal import zone
+
+    try:
+        zone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _runtime_error(query: Query, variables: Any, args: argparse.Namespace, exc: Any) -> str:
+    """A run-time error as a diagnostic: the source line, carets, and the values read."""
+    from segmentql.diagnostics import Diagnostic, Severity, render_all
+
+    explanation = query.explain(variables, now=args.now, time_zone=time_zone(args))
+    failure = explanation.error_diagnostic() or Diagnostic(
+        exc.code, Severity.ERROR, exc.message, exc.span)
+    return render_all([failure], query.text)
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -161,8 +197,7 @@ def run_eval(args: argparse.Namespace) -> int:
             print_json({"error": {"code": exc.code, "message": exc.message,
                                   "span": exc.span.to_json()}, "matched": False})
         else:
-            print(f"error[{exc.code}]: {exc.message}", file=sys.stderr)
-            print(f"  --> <query>:{exc.span.line}:{exc.span.column}", file=sys.stderr)
+            print(_runtime_error(query, variables, args, exc), file=sys.stderr)
         return EXIT_USAGE
     if args.format == "json":
         print_json({"value": json_value(value), "matched": value is True})
@@ -186,9 +221,14 @@ def _explain(args: argparse.Namespace, query: Query, variables: Any) -> int:
     except EvaluationError as exc:  # a bad --now or --time-zone
         raise CommandError(exc.message) from None
     if args.format == "json":
-        sys.stdout.write(json.dumps(explanation.to_json(), indent=2, ensure_ascii=False) + "\n")
+        print_json(explanation.to_json())
     else:
         print(explanation.render())
+        failure = explanation.error_diagnostic()
+        if failure is not None:
+            from segmentql.diagnostics import render_all
+
+            print(render_all([failure], query.text), file=sys.stderr)
     if explanation.error is not None:
         return EXIT_USAGE
     return EXIT_FINDINGS if explanation.value is False else EXIT_OK
@@ -213,8 +253,8 @@ def _run_audiences(args: argparse.Namespace) -> int:
         source = read_query_file(path)
         for entry in source.queries:
             try:
-                compiled.append((path, entry.name, entry.text,
-                                 compile_query(entry.text, schema, expect=bool)))
+                compiled.append((path, entry.name, entry.text, compile_query(
+                    entry.text, schema, expect=bool, budget=budget_from(args))))
             except QueryError as exc:
                 broken += 1
                 for d in exc.diagnostics:
