@@ -7,7 +7,6 @@ import json
 import os
 import stat
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
