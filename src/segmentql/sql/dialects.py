@@ -1,0 +1,245 @@
+"""What each SQL dialect can do faithfully, and how it reads the JSON columns of the layout.
+
+One `Dialect` per engine. `features` is the capability table: a construct whose feature is
+missing gets diagnostic Q401 instead of SQL (never SQL that answers differently). The JSON
+primitives return sqlglot expressions; a JSON value is SQL NULL when absent and the JSON
+`null` value when stored as null, and every dialect keeps that distinction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot.expressions as exp
+
+#: Features a dialect may have (the rows of the capability table in docs/sql.md).
+FEATURES = {
+    "json": "read the JSON columns of the layout (attributes, custom first, names ignoring case)",
+    "regex": "`matches ~/re/` with RE2 semantics",
+    "events": "event expressions over segmentql_events",
+    "elements": "collection tests and `is empty` on profile lists and maps",
+}
+
+
+def lit(value: str) -> exp.Expression:
+    return exp.Literal.string(value)
+
+
+def num(value: int | float | str) -> exp.Expression:
+    return exp.Literal.number(value)
+
+
+def fn(name: str, *args: exp.Expression) -> exp.Expression:
+    """A function call emitted exactly as named (no transpilation by sqlglot)."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def paren(e: exp.Expression) -> exp.Expression:
+    """`e` wrapped in parentheses unless it is atomic (sqlglot never adds them itself)."""
+    if isinstance(e, exp.Paren | exp.Column | exp.Literal | exp.Boolean | exp.Null
+                  | exp.Anonymous | exp.Case | exp.Cast | exp.Subquery):
+        return e
+    return exp.Paren(this=e)
+
+
+def and_(*items: exp.Expression) -> exp.Expression:
+    out = paren(items[0])
+    for item in items[1:]:
+        out = exp.And(this=out, expression=paren(item))
+    return out
+
+
+def or_(*items: exp.Expression) -> exp.Expression:
+    out = paren(items[0])
+    for item in items[1:]:
+        out = exp.Or(this=out, expression=paren(item))
+    return out
+
+
+def not_(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=paren(e))
+
+
+def case(*pairs: tuple[exp.Expression, exp.Expression],
+         default: exp.Expression | None = None) -> exp.Expression:
+    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in pairs],
+                    default=default if default is not None else exp.Null())
+
+
+def is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=paren(e), expression=exp.Null())
+
+
+def eq(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    return exp.EQ(this=paren(a), expression=paren(b))
+
+
+TRUE: exp.Expression = exp.Boolean(this=True)
+FALSE: exp.Expression = exp.Boolean(this=False)
+NULL: exp.Expression = exp.Null()
+
+
+def boolean(value: bool | None) -> exp.Expression:
+    return NULL if value is None else TRUE if value else FALSE
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """A target dialect: its sqlglot name, whether tests execute it, its capabilities."""
+
+    name: str
+    sqlglot: str
+    executed: bool
+    features: frozenset[str]
+    note: str = ""
+
+    # --- the JSON primitives (DuckDB spelling; subclasses override) ---------------------
+
+    def json_column(self, column: str, table: str = "p") -> exp.Expression:
+        return exp.column(column, table=table)
+
+    def child(self, j: exp.Expression, key: str) -> exp.Expression:
+        pointer = "/" + key.replace("~", "~0").replace("/", "~1")
+        return fn("json_extract", j, lit(pointer))
+
+    def child_ci(self, j: exp.Expression, lowered: str) -> exp.Expression:
+        """The value of the first key (in stored order) equal to `lowered` ignoring case."""
+        k = exp.to_identifier("k")
+        found = fn("list_filter", fn("json_keys", j),
+                   exp.Lambda(this=eq(fn("lower", exp.column(k)), lit(lowered)),
+                              expressions=[k]))
+        first = fn("list_extract", found, num(1))
+        pointer = exp.DPipe(this=lit("/"), expression=fn(
+            "replace", fn("replace", first, lit("~"), lit("~0")), lit("/"), lit("~1")))
+        return fn("json_extract", j, pointer)
+
+    def kind_is(self, j: exp.Expression, *kinds: str) -> exp.Expression:
+        names = [n for k in kinds for n in _DUCK_KINDS[k]]
+        test: exp.Expression = exp.In(this=fn("json_type", j),
+                                      expressions=[lit(n) for n in names])
+        return test
+
+    def text(self, j: exp.Expression) -> exp.Expression:
+        return fn("json_extract_string", j, lit("$"))
+
+    def number(self, j: exp.Expression) -> exp.Expression:
+        return exp.Cast(this=j, to=exp.DataType.build("DOUBLE"))
+
+    def truth(self, j: exp.Expression) -> exp.Expression:
+        return exp.Cast(this=j, to=exp.DataType.build("BOOLEAN"))
+
+    def size(self, j: exp.Expression) -> exp.Expression:
+        """Elements of an array, keys of an object."""
+        return case((self.kind_is(j, "array"), fn("json_array_length", j)),
+                    default=fn("len", fn("json_keys", j)))
+
+    def any_element(self, j: exp.Expression, var: str,
+                    predicate: exp.Expression) -> exp.Expression:
+        """TRUE when some element (array) or value (object) satisfies `predicate`."""
+        ident = exp.to_identifier(var)
+        items = case((self.kind_is(j, "array"), fn("json_extract", j, lit("$[*]"))),
+                     default=fn("json_extract", j, lit("$.*")))
+        kept = fn("list_filter", items, exp.Lambda(this=predicate, expressions=[ident]))
+        return exp.GT(this=fn("len", kept), expression=num(0))
+
+    def json_literal(self, text: str) -> exp.Expression:
+        return exp.Cast(this=lit(text), to=exp.DataType.build("JSON"))
+
+    def lower(self, e: exp.Expression) -> exp.Expression:
+        return fn("lower", e)
+
+    def contains_text(self, hay: exp.Expression, needle: exp.Expression) -> exp.Expression:
+        return exp.GT(this=fn("strpos", hay, needle), expression=num(0))
+
+    def regex_search(self, subject: exp.Expression, pattern: str) -> exp.Expression:
+        return fn("regexp_matches", subject, lit(pattern))
+
+    def timestamp(self, iso: str) -> exp.Expression:
+        return exp.Cast(this=lit(iso), to=exp.DataType.build("TIMESTAMPTZ"))
+
+    def trunc(self, e: exp.Expression) -> exp.Expression:
+        return fn("trunc", e)
+
+
+_DUCK_KINDS = {
+    "null": ("NULL",),
+    "boolean": ("BOOLEAN",),
+    "number": ("BIGINT", "UBIGINT", "DOUBLE", "HUGEINT"),
+    "string": ("VARCHAR",),
+    "array": ("ARRAY",),
+    "object": ("OBJECT",),
+}
+
+
+@dataclass(frozen=True)
+class PostgresDialect(Dialect):
+    """PostgreSQL over jsonb columns (the store's relations)."""
+
+    def child(self, j: exp.Expression, key: str) -> exp.Expression:
+        return exp.JSONBExtract(this=paren(j), expression=lit(key))
+
+    def child_ci(self, j: exp.Expression, lowered: str) -> exp.Expression:
+        each = exp.Table(this=fn("jsonb_each", j), alias=exp.TableAlias(this="kv"))
+        query = (exp.select(exp.column("value", table="kv")).from_(each)
+                 .where(eq(fn("lower", exp.column("key", table="kv")), lit(lowered)))
+                 .limit(1))
+        return case((self.kind_is(j, "object"), exp.Subquery(this=query)))
+
+    def kind_is(self, j: exp.Expression, *kinds: str) -> exp.Expression:
+        return exp.In(this=fn("jsonb_typeof", j), expressions=[lit(k) for k in kinds])
+
+    def text(self, j: exp.Expression) -> exp.Expression:
+        return exp.JSONBExtractScalar(this=paren(j), expression=exp.Array(expressions=[]))
+
+    def number(self, j: exp.Expression) -> exp.Expression:
+        return exp.Cast(this=paren(j), to=exp.DataType.build("DOUBLE"))
+
+    def truth(self, j: exp.Expression) -> exp.Expression:
+        return exp.Cast(this=paren(j), to=exp.DataType.build("BOOLEAN"))
+
+    def size(self, j: exp.Expression) -> exp.Expression:
+        keys = exp.select(fn("count", exp.Star())).from_(
+            exp.Table(this=fn("jsonb_object_keys", j)))
+        return case((self.kind_is(j, "array"), fn("jsonb_array_length", j)),
+                    (self.kind_is(j, "object"), exp.Subquery(this=keys)))
+
+    def any_element(self, j: exp.Expression, var: str,
+                    predicate: exp.Expression) -> exp.Expression:
+        arr = exp.select(exp.Star()).from_(exp.Table(
+            this=fn("jsonb_array_elements", j),
+            alias=exp.TableAlias(this="t", columns=[exp.to_identifier(var)])))
+        obj = exp.select(exp.Star()).from_(exp.Table(
+            this=fn("jsonb_each", j),
+            alias=exp.TableAlias(this="t", columns=[exp.to_identifier("k_"),
+                                                    exp.to_identifier(var)])))
+        return case((self.kind_is(j, "array"), exp.Exists(this=arr.where(predicate))),
+                    (self.kind_is(j, "object"), exp.Exists(this=obj.where(predicate))),
+                    default=FALSE)
+
+    def json_literal(self, text: str) -> exp.Expression:
+        return exp.Cast(this=lit(text), to=exp.DataType.build("JSONB"))
+
+    def regex_search(self, subject: exp.Expression, pattern: str) -> exp.Expression:
+        raise AssertionError("PostgreSQL has no RE2 (capability 'regex' is off)")
+
+
+DUCKDB = Dialect(
+    "duckdb", "duckdb", True, frozenset({"json", "regex", "events", "elements"}),
+    "embedded default, over the Parquet layout; executed in tests",
+)
+POSTGRES = PostgresDialect(
+    "postgres", "postgres", True, frozenset({"json", "events", "elements"}),
+    "over the store's relations (jsonb); executed in tests; POSIX regexes are not RE2",
+)
+
+DIALECTS: dict[str, Dialect] = {d.name: d for d in (DUCKDB, POSTGRES)}
+ALIASES = {"postgresql": "postgres", "duck": "duckdb"}
+
+
+def dialect(name: str) -> Dialect:
+    key = ALIASES.get(name.lower(), name.lower())
+    try:
+        return DIALECTS[key]
+    except KeyError:
+        known = ", ".join(sorted(DIALECTS))
+        raise ValueError(f"unknown SQL dialect {name!r} (known: {known})") from None

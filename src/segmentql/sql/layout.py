@@ -1,0 +1,150 @@
+"""The documented table layout (docs/sql.md) and its Parquet form.
+
+    segmentql_profiles(profile_id text, user_id text, user_data json, session_data json,
+                       account_data json, updated_at timestamptz)
+    segmentql_events(profile_id text, seq bigint, type text, timestamp timestamptz, event json)
+
+`*_data` hold the JSON form of a snapshot's `user`, `session` and `account` variables
+(datetimes as ISO-8601 text); `event` is one item of the snapshot's `events` list as JSON.
+`timestamp` is the event's timestamp read as the evaluator reads it (ISO text, aware or UTC;
+epoch seconds or milliseconds), NULL when unreadable. In Parquet the JSON columns are UTF-8
+text and the files are `profiles.parquet` and `events.parquet` in one directory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from segmentql.errors import SegmentqlError
+
+PROFILES = "segmentql_profiles"
+EVENTS = "segmentql_events"
+PROFILES_FILE = "profiles.parquet"
+EVENTS_FILE = "events.parquet"
+VARIABLES = {"user": "user_data", "session": "session_data", "account": "account_data"}
+
+
+class LayoutError(SegmentqlError):
+    """Data that the layout cannot hold (say where), or a directory that is not the layout."""
+
+
+def json_text(value: Any) -> str:
+    """A value in the layout's JSON form: datetimes as ISO-8601, decimals as numbers."""
+    from segmentql.compiler.query import json_value
+
+    return json.dumps(json_value(value), ensure_ascii=False, allow_nan=False)
+
+
+def event_timestamp(event: Mapping[str, Any]) -> dt.datetime | None:
+    from segmentql.runtime.events import _timestamp
+
+    return _timestamp(event)
+
+
+class Rows:
+    """Column lists for the two relations, filled one profile at a time."""
+
+    def __init__(self) -> None:
+        self.profiles: dict[str, list[Any]] = {
+            "profile_id": [], "user_id": [], "user_data": [], "session_data": [],
+            "account_data": [], "updated_at": []}
+        self.events: dict[str, list[Any]] = {
+            "profile_id": [], "seq": [], "type": [], "timestamp": [], "event": []}
+
+    def add(self, profile_id: str, variables: Mapping[str, Any],
+            updated_at: dt.datetime | None = None, where: str = "") -> None:
+        if not isinstance(variables, Mapping):
+            raise LayoutError(f"{where or profile_id}: a profile row must be a mapping of "
+                              f"variables, got {type(variables).__name__}")
+        known = {str(k).lower(): v for k, v in variables.items()}
+        extra = sorted(set(known) - set(VARIABLES) - {"events"})
+        if extra:
+            raise LayoutError(f"{where or profile_id}: the layout holds user, session, "
+                              f"account and events, not {', '.join(extra)}")
+        user = known.get("user")
+        user_id = None
+        if isinstance(user, Mapping):
+            raw = user.get("id")
+            user_id = raw if isinstance(raw, str) else None
+        p = self.profiles
+        p["profile_id"].append(profile_id)
+        p["user_id"].append(user_id)
+        for name, column in VARIABLES.items():
+            value = known.get(name)
+            try:
+                p[column].append(None if value is None else json_text(value))
+            except (TypeError, ValueError) as exc:
+                raise LayoutError(f"{where or profile_id}: {name} is not JSON data: {exc}") \
+                    from None
+        p["updated_at"].append(updated_at)
+        events = known.get("events")
+        if events is None:
+            return
+        if not isinstance(events, list | tuple):
+            raise LayoutError(f"{where or profile_id}: events must be a list, got "
+                              f"{type(events).__name__}")
+        e = self.events
+        for seq, event in enumerate(events):
+            if not isinstance(event, Mapping):
+                raise LayoutError(f"{where or profile_id}: events[{seq}] is not a mapping")
+            kind = event.get("type")
+            e["profile_id"].append(profile_id)
+            e["seq"].append(seq)
+            e["type"].append(kind if isinstance(kind, str) else None)
+            e["timestamp"].append(event_timestamp(event))
+            try:
+                e["event"].append(json_text(event))
+            except (TypeError, ValueError) as exc:
+                raise LayoutError(f"{where or profile_id}: events[{seq}] is not JSON data: "
+                                  f"{exc}") from None
+
+    def arrow(self) -> tuple[Any, Any]:
+        import pyarrow as pa
+
+        ts = pa.timestamp("us", tz="UTC")
+        profiles = pa.table({
+            "profile_id": pa.array(self.profiles["profile_id"], pa.string()),
+            "user_id": pa.array(self.profiles["user_id"], pa.string()),
+            "user_data": pa.array(self.profiles["user_data"], pa.string()),
+            "session_data": pa.array(self.profiles["session_data"], pa.string()),
+            "account_data": pa.array(self.profiles["account_data"], pa.string()),
+            "updated_at": pa.array(self.profiles["updated_at"], ts),
+        })
+        events = pa.table({
+            "profile_id": pa.array(self.events["profile_id"], pa.string()),
+            "seq": pa.array(self.events["seq"], pa.int64()),
+            "type": pa.array(self.events["type"], pa.string()),
+            "timestamp": pa.array(self.events["timestamp"], ts),
+            "event": pa.array(self.events["event"], pa.string()),
+        })
+        return profiles, events
+
+
+def rows_of(variables: Iterable[Mapping[str, Any]], *, width: int = 9) -> Rows:
+    """The layout of a list of variable mappings; profile ids are zero-padded row numbers."""
+    rows = Rows()
+    for index, row in enumerate(variables):
+        rows.add(f"{index:0{width}d}", row, where=f"row {index}")
+    return rows
+
+
+def write_parquet(rows: Rows, directory: Path) -> None:
+    import pyarrow.parquet as pq
+
+    directory.mkdir(parents=True, exist_ok=True)
+    profiles, events = rows.arrow()
+    pq.write_table(profiles, directory / PROFILES_FILE, compression="zstd")
+    pq.write_table(events, directory / EVENTS_FILE, compression="zstd")
+
+
+def check_directory(directory: Path) -> tuple[Path, Path]:
+    profiles, events = directory / PROFILES_FILE, directory / EVENTS_FILE
+    for path in (profiles, events):
+        if not path.is_file():
+            raise LayoutError(f"{directory}: no {path.name} (write the layout with "
+                              "`segmentql export --store STORE --to DIR`)")
+    return profiles, events
