@@ -142,6 +142,7 @@ class Compiler:
                  time_zone: str, functions: Mapping[str, Any] | None = None,
                  hoist: Hoist | None = None) -> None:
         self.hoist = hoist or Hoist()
+        self.scope: dict[str, Val] = {}
         self.d = dialect
         self.now = now
         self.tz = tz
@@ -198,6 +199,8 @@ class Compiler:
         if isinstance(node, A.EventTest):
             self.need("events", node, "event expressions")
             return self.event(node)
+        if isinstance(node, A.Quantifier):
+            return self.quantifier(node)
         value = self.value(node)
         return self.truth_of(value, node)
 
@@ -234,6 +237,8 @@ class Compiler:
             return self.fold(node)
         if isinstance(node, A.Variable):
             name = node.name.lower()
+            if name in self.scope:
+                return self.scope[name]
             if name in COLUMNS:
                 self.need("json", node, "reading profile data")
                 return Val(sql=self.d.json_column(COLUMNS[name]), path=name)
@@ -565,6 +570,72 @@ class Compiler:
         self._fresh += 1
         return f"x{self._fresh}"
 
+    # --- quantifiers -------------------------------------------------------------------
+
+    def quantifier(self, node: A.Quantifier) -> exp.Expression:
+        if node.index is not None or node.distinct:
+            raise Unsupported("Q400", "'indexed by' and 'distinct' quantifiers are not "
+                              "compiled to SQL yet", node)
+        self.need("elements", node, "quantifiers over profile lists")
+        collection = self.value(node.collection)
+        if collection.is_const:
+            raise Unsupported("Q400", "a quantifier over a constant with a profile "
+                              "condition is not compiled to SQL yet", node)
+        count: int | None = None
+        if node.count is not None:
+            c = self.value(node.count)
+            if not c.is_const or c.const_error or not isinstance(c.const, int) or isinstance(
+                    c.const, bool):
+                raise Unsupported("Q405", "a quantifier count must be an integer constant",
+                                  node.count)
+            count = c.const
+        j = collection.sql
+        assert j is not None
+        var = self.fresh()
+        item = exp.column(var)
+        name = node.item.lower()
+        saved = self.scope.get(name)
+        self.scope[name] = Val(sql=item)
+        try:
+            cond = self.boolean(node.condition)
+        finally:
+            if saved is None:
+                self.scope.pop(name, None)
+            else:
+                self.scope[name] = saved
+        d = self.d
+        true_n = d.count_elements(j, var, exp.Is(this=paren(cond), expression=TRUE))
+        err_n = d.count_elements(j, var, is_null(cond))
+        false_n = d.count_elements(j, var, exp.Is(this=paren(cond), expression=FALSE))
+        has_err = exp.GT(this=err_n, expression=num(0))
+        kind = node.kind
+        if kind is A.QuantifierKind.EVERY:
+            body = case((exp.GT(this=false_n, expression=num(0)), FALSE), (has_err, NULL),
+                        default=TRUE)
+        elif kind in (A.QuantifierKind.SOME, A.QuantifierKind.NO):
+            some = case((exp.GT(this=true_n, expression=num(0)), TRUE), (has_err, NULL),
+                        default=FALSE)
+            body = some if kind is A.QuantifierKind.SOME else not_(some)
+        else:
+            assert count is not None
+            n = num(count)
+            if kind is A.QuantifierKind.AT_LEAST:
+                body = case((exp.GTE(this=true_n, expression=n), TRUE), (has_err, NULL),
+                            default=FALSE)
+            elif kind is A.QuantifierKind.AT_MOST:
+                body = case((exp.GT(this=true_n, expression=n), FALSE), (has_err, NULL),
+                            default=TRUE)
+            else:
+                body = case((exp.GT(this=true_n, expression=n), FALSE), (has_err, NULL),
+                            default=eq(true_n, n))
+        return self.guard(collection, case(
+            (self.nullish(j), boolean(kind in (A.QuantifierKind.EVERY, A.QuantifierKind.NO,
+                                               A.QuantifierKind.AT_MOST)
+                                      or (kind is A.QuantifierKind.EXACTLY and count == 0)
+                                      or (kind is A.QuantifierKind.AT_LEAST and count is not None
+                                          and count <= 0))),
+            (d.kind_is(j, "array", "object"), body), default=NULL))
+
     # --- comparisons -------------------------------------------------------------------
 
     def comparison(self, node: A.Comparison) -> exp.Expression:
@@ -695,8 +766,10 @@ class Compiler:
             duration = self.value(window.duration)
             if duration.const_error or not isinstance(duration.const, Duration):
                 return None
+            from segmentql.compiler.query import with_clock
+
             try:
-                start = shift(self.now.astimezone(self.tz), -duration.const)
+                start = with_clock(self.now, self.tz, shift, self.now, -duration.const)
             except (OverflowError, ValueError):
                 return None
             assert isinstance(start, dt.datetime)

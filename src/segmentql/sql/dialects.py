@@ -136,11 +136,17 @@ class Dialect:
     def any_element(self, j: exp.Expression, var: str,
                     predicate: exp.Expression) -> exp.Expression:
         """TRUE when some element (array) or value (object) satisfies `predicate`."""
+        return exp.GT(this=self.count_elements(j, var, predicate), expression=num(0))
+
+    def count_elements(self, j: exp.Expression, var: str,
+                       predicate: exp.Expression) -> exp.Expression:
+        """How many elements (array) or values (object) of `j` satisfy `predicate` (0 for
+        anything else)."""
         ident = exp.to_identifier(var)
         items = case((self.kind_is(j, "array"), fn("json_extract", j, lit("$[*]"))),
-                     default=fn("json_extract", j, lit("$.*")))
+                     (self.kind_is(j, "object"), fn("json_extract", j, lit("$.*"))))
         kept = fn("list_filter", items, exp.Lambda(this=predicate, expressions=[ident]))
-        return exp.GT(this=fn("len", kept), expression=num(0))
+        return exp.func("COALESCE", fn("len", kept), num(0))
 
     def json_literal(self, text: str) -> exp.Expression:
         return exp.Cast(this=lit(text), to=exp.DataType.build("JSON"))
@@ -203,18 +209,19 @@ class PostgresDialect(Dialect):
         return case((self.kind_is(j, "array"), fn("jsonb_array_length", j)),
                     (self.kind_is(j, "object"), exp.Subquery(this=keys)))
 
-    def any_element(self, j: exp.Expression, var: str,
-                    predicate: exp.Expression) -> exp.Expression:
-        arr = exp.select(exp.Star()).from_(exp.Table(
+    def count_elements(self, j: exp.Expression, var: str,
+                       predicate: exp.Expression) -> exp.Expression:
+        count = fn("count", exp.Star())
+        arr = exp.select(count).from_(exp.Table(
             this=fn("jsonb_array_elements", j),
             alias=exp.TableAlias(this="t", columns=[exp.to_identifier(var)])))
-        obj = exp.select(exp.Star()).from_(exp.Table(
+        obj = exp.select(count).from_(exp.Table(
             this=fn("jsonb_each", j),
             alias=exp.TableAlias(this="t", columns=[exp.to_identifier("k_"),
                                                     exp.to_identifier(var)])))
-        return case((self.kind_is(j, "array"), exp.Exists(this=arr.where(predicate))),
-                    (self.kind_is(j, "object"), exp.Exists(this=obj.where(predicate))),
-                    default=FALSE)
+        return case((self.kind_is(j, "array"), exp.Subquery(this=arr.where(predicate))),
+                    (self.kind_is(j, "object"), exp.Subquery(this=obj.where(predicate))),
+                    default=num(0))
 
     def json_literal(self, text: str) -> exp.Expression:
         return exp.Cast(this=lit(text), to=exp.DataType.build("JSONB"))
