@@ -182,7 +182,7 @@ class PostgresDialect(Dialect):
     """PostgreSQL over jsonb columns (the store's relations)."""
 
     def child(self, j: exp.Expression, key: str) -> exp.Expression:
-        return exp.JSONBExtract(this=paren(j), expression=lit(key))
+        return fn("jsonb_extract_path", j, lit(key))
 
     def child_ci(self, j: exp.Expression, lowered: str) -> exp.Expression:
         each = exp.Table(this=fn("jsonb_each", j), alias=exp.TableAlias(this="kv"))
@@ -195,7 +195,7 @@ class PostgresDialect(Dialect):
         return exp.In(this=fn("jsonb_typeof", j), expressions=[lit(k) for k in kinds])
 
     def text(self, j: exp.Expression) -> exp.Expression:
-        return exp.JSONBExtractScalar(this=paren(j), expression=exp.Array(expressions=[]))
+        return exp.JSONBExtractScalar(this=paren(j), expression=lit("{}"))
 
     def number(self, j: exp.Expression) -> exp.Expression:
         return exp.Cast(this=paren(j), to=exp.DataType.build("DOUBLE"))
