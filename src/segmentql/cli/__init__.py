@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "segmentql.cli.evaluate",
     "segmentql.cli.state",
     "segmentql.cli.lsp",
+    "segmentql.cli.sql",
 )
 
 

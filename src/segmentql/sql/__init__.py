@@ -38,7 +38,9 @@ __all__ = [
     "run_audiences",
 ]
 
-ENGINES = ("duckdb", "spark", "postgres")
+ENGINES = ("duckdb", "postgres")
+#: Dialects planned for golden (generated, not executed) SQL; not supported yet.
+GOLDEN = ("trino", "bigquery", "snowflake")
 
 
 class SqlCompileError(QueryError):
@@ -182,7 +184,6 @@ def matches_many(
     schema: Any = None,
     now: dt.datetime | str | None = None,
     time_zone: str = "UTC",
-    spark: Any = None,
     postgres_url: str | None = None,
 ) -> list[bool]:
     """`Query.matches` for every row, computed by the engine: the rows (variable mappings)
@@ -206,10 +207,6 @@ def matches_many(
 
         postgres_load(postgres_url, layout)
         result = postgres_run(postgres_url, audiences, order=True)
-    elif engine == "spark":
-        from segmentql.sql.engines import spark_run_rows
-
-        result = spark_run_rows(spark, audiences, layout)
     else:
         raise SqlEngineError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     by_id = {row[0]: bool(row[1]) for row in result}
@@ -218,7 +215,6 @@ def matches_many(
 
 def run_audiences(
     audiences: SqlAudiences, *, parquet: Path | None = None, postgres_url: str | None = None,
-    spark: Any = None,
 ) -> list[tuple[Any, ...]]:
     """Every profile's row: `(profile_id, audience1, audience2, ...)`."""
     if parquet is not None and audiences.dialect.name == "duckdb":
