@@ -26,11 +26,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_eval import RULES  # noqa: E402
+from bench_eval import RULES
 
-import segmentql  # noqa: E402
-from segmentql.sql import SqlCompileError, compile_sql, duckdb_connection  # noqa: E402
-from segmentql.sql.layout import Rows, write_parquet  # noqa: E402
+import segmentql
+from segmentql.sql import SqlCompileError, compile_sql, duckdb_connection
+from segmentql.sql.layout import Rows, write_parquet
 
 NOW = "2024-07-01T12:00:00Z"
 EVENT_RULE = ('user\'s plan is "pro" and user has viewed a page with url like "pricing" '

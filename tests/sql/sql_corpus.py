@@ -10,10 +10,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
 
-from conformance_corpus import Case, load_all, parse_datetime  # noqa: E402
+from conformance_corpus import Case, load_all, parse_datetime
 
-from segmentql.checker import analyze  # noqa: E402
-from segmentql.schema.types import TypeKind  # noqa: E402
+from segmentql.checker import analyze
+from segmentql.schema.types import TypeKind
 
 LAYOUT_VARIABLES = ("user", "session", "account", "events")
 

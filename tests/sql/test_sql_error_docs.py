@@ -10,10 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checker"))
 
-from error_docs import Entry, load_entries  # noqa: E402
+from error_docs import Entry, load_entries
 
-from segmentql.diagnostics import render_text  # noqa: E402
-from segmentql.sql import SqlCompileError, compile_sql  # noqa: E402
+from segmentql.diagnostics import render_text
+from segmentql.sql import SqlCompileError, compile_sql
 
 ENTRIES = [e for e in load_entries() if e.code.startswith("Q4")]
 NOW = "2024-07-01T00:00:00Z"

@@ -24,7 +24,7 @@ import sqlglot.expressions as exp
 from segmentql.diagnostics import Diagnostic, Severity
 from segmentql.errors import QueryError, SegmentqlError
 from segmentql.sql.compiler import Compiler, Hoist, Unsupported
-from segmentql.sql.dialects import DIALECTS, Dialect, dialect
+from segmentql.sql.dialects import DIALECTS, Dialect, dialect, eq
 from segmentql.sql.layout import EVENTS, PROFILES, LayoutError, Rows, rows_of
 
 __all__ = [
@@ -115,7 +115,7 @@ def compile_sql(
             column += "_"
         used.add(column)
         names.append(column)
-        columns.append(exp.alias_(expression, column, quoted=True))
+        columns.append(exp.Alias(this=expression, alias=exp.to_identifier(column, quoted=True)))
     base: exp.Expression = exp.Table(this=exp.to_identifier(PROFILES),
                                      alias=exp.TableAlias(this=exp.to_identifier("p")))
     if hoist.columns:
@@ -126,6 +126,11 @@ def compile_sql(
         base = exp.Subquery(this=inner.from_(base), alias=exp.TableAlias(
             this=exp.to_identifier("p")))
     select = exp.select(*columns).from_(base)
+    for alias, query in hoist.events.values():
+        select = select.join(
+            exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(alias))),
+            on=eq(exp.column("profile_id", table=alias), exp.column("profile_id", table="p")),
+            join_type="LEFT")
     return SqlAudiences(tuple(names), select, target)
 
 

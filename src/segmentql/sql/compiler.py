@@ -28,6 +28,7 @@ import sqlglot.expressions as exp
 from segmentql.errors import EvaluationError, QueryError
 from segmentql.runtime import predicates as P
 from segmentql.runtime.temporal import Duration, shift, window_bounds
+from segmentql.runtime.values import is_list, is_number
 from segmentql.sql.dialects import (
     FALSE,
     NULL,
@@ -36,6 +37,7 @@ from segmentql.sql.dialects import (
     and_,
     boolean,
     case,
+    coalesce,
     eq,
     fn,
     is_null,
@@ -126,6 +128,7 @@ class Hoist:
 
     def __init__(self) -> None:
         self.columns: dict[str, tuple[str, exp.Expression]] = {}
+        self.events: dict[str, tuple[str, exp.Select]] = {}
 
     def column(self, key: str, expression: exp.Expression) -> exp.Expression:
         found = self.columns.get(key)
@@ -133,6 +136,23 @@ class Hoist:
             found = (f"r{len(self.columns) + 1}", expression)
             self.columns[key] = found
         return exp.column(found[0], table="p")
+
+    def events_join(self, conditions: list[exp.Expression], matched: exp.Expression,
+                    unknown: exp.Expression) -> str:
+        """A grouped aggregate over segmentql_events (one row per profile with events that
+        may count), LEFT JOINed to the profiles; its alias."""
+        e_id = exp.column("profile_id", table="e")
+        query = (exp.select(e_id, exp.alias_(matched, "m"), exp.alias_(unknown, "u"))
+                 .from_(exp.Table(this=exp.to_identifier("segmentql_events"),
+                                  alias=exp.TableAlias(this=exp.to_identifier("e"))))
+                 .where(and_(*conditions))
+                 .group_by(e_id))
+        key = query.sql()
+        found = self.events.get(key)
+        if found is None:
+            found = (f"ev{len(self.events) + 1}", query)
+            self.events[key] = found
+        return found[0]
 
 
 class Compiler:
@@ -154,7 +174,7 @@ class Compiler:
 
     def audience(self, node: A.Expr) -> exp.Expression:
         """The query as a boolean column: TRUE exactly when the row matches."""
-        return exp.func("COALESCE", self.boolean(node), FALSE)
+        return coalesce(self.boolean(node), FALSE)
 
     def need(self, feature: str, node: A.Node, what: str) -> None:
         if feature not in self.d.features:
@@ -276,8 +296,7 @@ class Compiler:
         def present(x: exp.Expression) -> exp.Expression:
             return case((not_(d.kind_is(x, "null")), x))
 
-        chain = exp.func(
-            "COALESCE",
+        chain = coalesce(
             present(d.child(custom, name)),
             present(d.child_ci(custom, lowered)),
             d.child(j, name),
@@ -301,13 +320,13 @@ class Compiler:
         d = self.d
         j = target.sql
         assert j is not None
-        found = exp.func("COALESCE", d.child(j, name), d.child_ci(j, name.lower()))
+        found = coalesce(d.child(j, name), d.child_ci(j, name.lower()))
         body = case((d.kind_is(j, "object"), found))
         mismatch = not_(or_(is_null(j), d.kind_is(j, "object", "null")))
         err = mismatch if target.err is None else or_(target.err, mismatch)
         if target.path is not None and target.raw is not None:
             raw = target.raw
-            raw_found = exp.func("COALESCE", d.child(raw, name), d.child_ci(raw, name.lower()))
+            raw_found = coalesce(d.child(raw, name), d.child_ci(raw, name.lower()))
             raw_body = case((d.kind_is(raw, "object"), raw_found))
             path = f"{target.path}/{name!r}"
             return Val(sql=self.hoist.column(path, raw_body), err=err, path=path, raw=raw_body)
@@ -368,13 +387,9 @@ class Compiler:
             if not a.is_const:
                 raise Unsupported("Q405", "comparing two profile values is not compiled to "
                                   "SQL; compare a profile value with a constant", arg_node)
-        if any(a.const_error for a in args):
-            positive: exp.Expression = NULL
-            if op is A.TestOp.DEFINED:
-                positive = NULL
-        else:
-            positive = self.json_test(node, subject, [a.const for a in args])
-        return not_(positive) if node.negated else positive
+        result = NULL if any(a.const_error for a in args) else self.json_test(
+            node, subject, [a.const for a in args])
+        return not_(result) if node.negated else result
 
     def json_test(self, node: A.Test, subject: Val, args: list[Any]) -> exp.Expression:
         op, mode = node.op, node.mode
@@ -450,7 +465,7 @@ class Compiler:
             return self.nullish(e)
         if isinstance(c, bool):
             test = and_(d.kind_is(e, "boolean"), eq(d.truth(e), boolean(c)))
-        elif P.is_number(c):
+        elif is_number(c):
             test = and_(d.kind_is(e, "number"), eq(d.number(e), self.number_const(c, node)))
         elif isinstance(c, str):
             test = and_(d.kind_is(e, "string"), eq(d.text(e), lit(c)))
@@ -467,7 +482,7 @@ class Compiler:
         if mode is A.CompareMode.IGNORING_CASE and isinstance(c, str):
             return case((self.nullish(j), FALSE), default=and_(
                 d.kind_is(j, "string"), eq(d.lower(d.text(j)), lit(c.lower()))))
-        if mode is A.CompareMode.IGNORING_FRACTION and P.is_number(c):
+        if mode is A.CompareMode.IGNORING_FRACTION and is_number(c):
             return case((self.nullish(j), FALSE), default=and_(
                 d.kind_is(j, "number"), eq(d.trunc(d.number(j)), num(int(P._trunc(c))))))
         return self.scalar_member(j, c, node)
@@ -479,7 +494,7 @@ class Compiler:
         ops: dict[str, Callable[..., exp.Expression]] = {
             "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
         build = ops[sym]
-        if P.is_number(c):
+        if is_number(c):
             value = build(this=d.number(j), expression=self.number_const(c, node))
             return case((self.nullish(j), FALSE), (d.kind_is(j, "number"), value),
                         default=NULL)
@@ -511,7 +526,7 @@ class Compiler:
     def members_of(self, c: Any, node: A.Node) -> list[Any] | None:
         if isinstance(c, Mapping):
             return list(c.values())
-        if P.is_list(c):
+        if is_list(c):
             return list(c)
         return None
 
@@ -675,10 +690,7 @@ class Compiler:
         d = self.d
         e_props_raw = d.child(exp.column("event", table="e"), "properties")
         props = Val(sql=e_props_raw)
-        conditions: list[exp.Expression] = [
-            eq(exp.column("profile_id", table="e"), exp.column("profile_id", table="p")),
-            eq(exp.column("type", table="e"), lit(kind.value)),
-        ]
+        conditions: list[exp.Expression] = [eq(exp.column("type", table="e"), lit(kind.value))]
         argument = self.value(node.argument) if node.argument is not None else None
         if argument is not None and not argument.is_const:
             raise Unsupported("Q405", "an event argument must be a constant in SQL",
@@ -694,9 +706,9 @@ class Compiler:
         if kind is A.EventKind.INTEREST_SHOWN and arg is not None:
             topics = self.read(props, "interests", node)
             assert topics.sql is not None
-            wanted = arg if P.is_list(arg) else [arg]
+            wanted = arg if is_list(arg) else [arg]
             rel = self.shared(topics.sql, A.TestOp.CONTAINS_EITHER, list(wanted), node)
-            conditions.append(exp.func("COALESCE", rel, FALSE))
+            conditions.append(coalesce(rel, FALSE))
         criteria: exp.Expression = TRUE
         if node.criteria is not None:
             criteria = self.criteria(node.criteria, props)
@@ -732,28 +744,26 @@ class Compiler:
         def count_where(cond: exp.Expression) -> exp.Expression:
             return exp.Count(this=case((cond, num(1))))
 
-        matched = count_where(and_(sure, exp.Is(this=paren(criteria), expression=TRUE)))
-        unknown = count_where(or_(
+        matched_sql = count_where(and_(sure, exp.Is(this=paren(criteria), expression=TRUE)))
+        unknown_sql = count_where(or_(
             and_(sure, is_null(criteria)),
             and_(doubtful, not_(exp.Is(this=paren(criteria), expression=FALSE)))))
-        low, high = matched, exp.Add(this=matched, expression=unknown)
-        t = num(times)
+        alias = self.hoist.events_join(conditions, matched_sql, unknown_sql)
+        low = coalesce(exp.column("m", table=alias), num(0))
+        unknown = coalesce(exp.column("u", table=alias), num(0))
+        high = exp.Add(this=low, expression=unknown)
+        t_sql = num(times)
         if count_op is A.CountOp.EXACTLY:
-            decided = case((not_(and_(exp.LTE(this=low, expression=t),
-                                      exp.LTE(this=t, expression=high))), FALSE),
+            decided = case((not_(and_(exp.LTE(this=low, expression=t_sql),
+                                      exp.LTE(this=t_sql, expression=high))), FALSE),
                            (eq(unknown, num(0)), TRUE), default=NULL)
         elif count_op is A.CountOp.AT_MOST:
-            decided = case((exp.LTE(this=high, expression=t), TRUE),
-                           (exp.GT(this=low, expression=t), FALSE), default=NULL)
+            decided = case((exp.LTE(this=high, expression=t_sql), TRUE),
+                           (exp.GT(this=low, expression=t_sql), FALSE), default=NULL)
         else:
-            decided = case((exp.GTE(this=low, expression=t), TRUE),
-                           (exp.LT(this=high, expression=t), FALSE), default=NULL)
-        query = (exp.select(decided)
-                 .from_(exp.Table(this=exp.to_identifier("segmentql_events"),
-                                  alias=exp.TableAlias(this=exp.to_identifier("e"))))
-                 .where(and_(*conditions)))
-        result: exp.Expression = exp.Subquery(this=query)
-        return not_(result) if node.negated else result
+            decided = case((exp.GTE(this=low, expression=t_sql), TRUE),
+                           (exp.LT(this=high, expression=t_sql), FALSE), default=NULL)
+        return not_(decided) if node.negated else decided
 
     def window(self, window: A.EventWindow) -> tuple[str, str, bool] | None:
         kind = window.kind

@@ -34,6 +34,10 @@ def fn(name: str, *args: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
+def coalesce(*items: exp.Expression) -> exp.Expression:
+    return exp.Coalesce(this=items[0], expressions=list(items[1:]))
+
+
 def paren(e: exp.Expression) -> exp.Expression:
     """`e` wrapped in parentheses unless it is atomic (sqlglot never adds them itself)."""
     if isinstance(e, exp.Paren | exp.Column | exp.Literal | exp.Boolean | exp.Null
@@ -146,7 +150,7 @@ class Dialect:
         items = case((self.kind_is(j, "array"), fn("json_extract", j, lit("$[*]"))),
                      (self.kind_is(j, "object"), fn("json_extract", j, lit("$.*"))))
         kept = fn("list_filter", items, exp.Lambda(this=predicate, expressions=[ident]))
-        return exp.func("COALESCE", fn("len", kept), num(0))
+        return coalesce(fn("len", kept), num(0))
 
     def json_literal(self, text: str) -> exp.Expression:
         return exp.Cast(this=lit(text), to=exp.DataType.build("JSON"))

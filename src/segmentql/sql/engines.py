@@ -25,7 +25,7 @@ def postgres_load(url: str, rows: Rows) -> None:
     try:
         with psycopg.connect(url, connect_timeout=10) as con, con.cursor() as cur:
             for ddl in _PG_DDL:
-                cur.execute(ddl)  # type: ignore[arg-type]
+                cur.execute(ddl)
             cur.executemany(
                 f"INSERT INTO {PROFILES} VALUES (%s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s)",
                 list(zip(p["profile_id"], p["user_id"], p["user_data"], p["session_data"],
@@ -47,7 +47,7 @@ def postgres_run(url: str, audiences: Any, *, order: bool = True) -> list[tuple[
     try:
         with psycopg.connect(url, connect_timeout=10) as con, con.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
-            cur.execute(sql)  # type: ignore[arg-type]
+            cur.execute(sql)
             return list(cur.fetchall())
     except psycopg.Error as exc:
         raise SqlEngineError(f"PostgreSQL failed: {exc}") from None

@@ -10,8 +10,8 @@ from segmentql.sql.layout import EVENTS, PROFILES, LayoutError, Rows, write_parq
 
 
 def _progress(total: int) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     return Progress(TextColumn("export"), BarColumn(), MofNCompleteColumn(),
                     console=Console(file=sys.stderr), transient=False)
@@ -35,9 +35,9 @@ def export_sqlite(path: Path, directory: Path) -> int:
         with _progress(len(keys)) as bar:
             task = bar.add_task("profiles", total=len(keys))
             for key in keys:
-                user_id = user_of.get(key)
-                if user_id is not None:
-                    snapshot = store.snapshot(user_id=user_id)
+                found = user_of.get(key)
+                if found is not None:
+                    snapshot = store.snapshot(user_id=found)
                 elif key in device_of:
                     snapshot = store.snapshot(anonymous_id=device_of[key])
                 else:
@@ -62,13 +62,13 @@ def export_postgres(url: str, directory: Path) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     try:
         with psycopg.connect(url, connect_timeout=10) as con, con.cursor() as cur:
-            cur.execute(f"SELECT count(*) FROM {PROFILES}")  # type: ignore[arg-type]
+            cur.execute(f"SELECT count(*) FROM {PROFILES}")
             (total,) = cur.fetchone() or (0,)
             rows = Rows()
             with _progress(int(total)) as bar:
                 task = bar.add_task("profiles", total=int(total))
                 cur.execute(
-                    "SELECT profile_id, user_id, user_data::text, session_data::text, "  # type: ignore[arg-type]
+                    "SELECT profile_id, user_id, user_data::text, session_data::text, "
                     f"account_data::text, updated_at FROM {PROFILES} ORDER BY profile_id")
                 for pid, uid, user, session, account, updated in cur:
                     p = rows.profiles
@@ -79,7 +79,7 @@ def export_postgres(url: str, directory: Path) -> int:
                     p["account_data"].append(account)
                     p["updated_at"].append(updated)
                     bar.advance(task)
-            cur.execute(f'SELECT profile_id, seq, type, "timestamp", event::text FROM {EVENTS} '  # type: ignore[arg-type]
+            cur.execute(f'SELECT profile_id, seq, type, "timestamp", event::text FROM {EVENTS} '
                         "ORDER BY profile_id, seq")
             for pid, seq, kind, ts, event in cur:
                 e = rows.events
