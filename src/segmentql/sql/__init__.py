@@ -38,8 +38,8 @@ __all__ = [
     "run_audiences",
 ]
 
-ENGINES = ("duckdb", "postgres")
-#: Dialects planned for golden (generated, not executed) SQL; not supported yet.
+ENGINES = ("duckdb", "postgres", "spark")
+#: Dialects whose SQL is generated and checked in as golden files, not executed here.
 GOLDEN = ("trino", "bigquery", "snowflake")
 
 
@@ -190,6 +190,7 @@ def matches_many(
     now: dt.datetime | str | None = None,
     time_zone: str = "UTC",
     postgres_url: str | None = None,
+    spark: Any = None,
 ) -> list[bool]:
     """`Query.matches` for every row, computed by the engine: the rows (variable mappings)
     are loaded through the documented layout and the compiled audience runs over them."""
@@ -212,6 +213,18 @@ def matches_many(
 
         postgres_load(postgres_url, layout)
         result = postgres_run(postgres_url, audiences, order=True)
+    elif engine == "spark":
+        if spark is None:
+            raise SqlEngineError("engine 'spark' needs a SparkSession (spark=...)")
+        import tempfile
+
+        from segmentql.sql.engines import spark_run, spark_views
+        from segmentql.sql.layout import write_parquet
+
+        with tempfile.TemporaryDirectory(prefix="segmentql_spark_") as tmp:
+            write_parquet(layout, Path(tmp))
+            spark_views(spark, tmp)
+            result = spark_run(spark, audiences)
     else:
         raise SqlEngineError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     by_id = {row[0]: bool(row[1]) for row in result}

@@ -690,7 +690,8 @@ class Compiler:
         d = self.d
         e_props_raw = d.child(exp.column("event", table="e"), "properties")
         props = Val(sql=e_props_raw)
-        conditions: list[exp.Expression] = [eq(exp.column("type", table="e"), lit(kind.value))]
+        conditions: list[exp.Expression] = [
+            eq(exp.column(exp.to_identifier("type", quoted=True), table="e"), lit(kind.value))]
         argument = self.value(node.argument) if node.argument is not None else None
         if argument is not None and not argument.is_const:
             raise Unsupported("Q405", "an event argument must be a constant in SQL",
@@ -728,7 +729,7 @@ class Compiler:
             if not isinstance(tv, int) or isinstance(tv, bool) or tv < 0:
                 return NULL
             times = tv
-        ts = exp.column("timestamp", table="e")
+        ts = exp.column(exp.to_identifier("timestamp", quoted=True), table="e")
         sure: exp.Expression = TRUE
         doubtful: exp.Expression = FALSE
         if node.window is not None:

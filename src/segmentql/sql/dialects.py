@@ -254,3 +254,263 @@ def dialect(name: str) -> Dialect:
     except KeyError:
         known = ", ".join(sorted(DIALECTS))
         raise ValueError(f"unknown SQL dialect {name!r} (known: {known})") from None
+
+
+_SIMPLE_KEY = __import__("re").compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SPARK_NUMBERS = ("BIGINT", "INT", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT")
+
+
+@dataclass(frozen=True)
+class SparkDialect(Dialect):
+    """Spark SQL (4.x) over the Parquet layout, JSON columns parsed to VARIANT."""
+
+    def _as_map(self, j: exp.Expression) -> exp.Expression:
+        return exp.TryCast(this=j, to=exp.DataType.build("MAP<STRING, VARIANT>",
+                                                         dialect="spark"))
+
+    def child(self, j: exp.Expression, key: str) -> exp.Expression:
+        if _SIMPLE_KEY.fullmatch(key):
+            return fn("variant_get", j, lit(f"$.{key}"))
+        return fn("try_element_at", self._as_map(j), lit(key))
+
+    def child_ci(self, j: exp.Expression, lowered: str) -> exp.Expression:
+        k, x = exp.to_identifier("k"), exp.to_identifier("x")
+        kept = fn("map_filter", self._as_map(j), exp.Lambda(
+            this=eq(fn("lower", exp.column(k)), lit(lowered)), expressions=[k, x]))
+        return fn("try_element_at", fn("map_values", kept), num(1))
+
+    def kind_is(self, j: exp.Expression, *kinds: str) -> exp.Expression:
+        schema = fn("schema_of_variant", j)
+        tests: list[exp.Expression] = []
+        for kind in kinds:
+            if kind == "null":
+                tests.append(eq(schema, lit("VOID")))
+            elif kind == "boolean":
+                tests.append(eq(schema, lit("BOOLEAN")))
+            elif kind == "string":
+                tests.append(eq(schema, lit("STRING")))
+            elif kind == "number":
+                tests.append(or_(exp.In(this=schema, expressions=[lit(n) for n in
+                                                                  _SPARK_NUMBERS]),
+                                 exp.Like(this=schema, expression=lit("DECIMAL%"))))
+            elif kind == "array":
+                tests.append(exp.Like(this=schema, expression=lit("ARRAY%")))
+            else:
+                tests.append(exp.Like(this=schema, expression=lit("OBJECT%")))
+        return or_(*tests) if len(tests) > 1 else tests[0]
+
+    def text(self, j: exp.Expression) -> exp.Expression:
+        return fn("variant_get", j, lit("$"), lit("string"))
+
+    def number(self, j: exp.Expression) -> exp.Expression:
+        return fn("variant_get", j, lit("$"), lit("double"))
+
+    def truth(self, j: exp.Expression) -> exp.Expression:
+        return fn("variant_get", j, lit("$"), lit("boolean"))
+
+    def _items(self, j: exp.Expression) -> exp.Expression:
+        array = exp.TryCast(this=j, to=exp.DataType.build("ARRAY<VARIANT>", dialect="spark"))
+        return case((self.kind_is(j, "array"), array),
+                    (self.kind_is(j, "object"), fn("map_values", self._as_map(j))))
+
+    def size(self, j: exp.Expression) -> exp.Expression:
+        return fn("size", self._items(j))
+
+    def count_elements(self, j: exp.Expression, var: str,
+                       predicate: exp.Expression) -> exp.Expression:
+        ident = exp.to_identifier(var)
+        kept = fn("filter", self._items(j), exp.Lambda(this=predicate, expressions=[ident]))
+        return coalesce(fn("size", kept), num(0))
+
+    def json_literal(self, text: str) -> exp.Expression:
+        return fn("parse_json", lit(text))
+
+    def contains_text(self, hay: exp.Expression, needle: exp.Expression) -> exp.Expression:
+        return exp.GT(this=fn("instr", hay, needle), expression=num(0))
+
+    def regex_search(self, subject: exp.Expression, pattern: str) -> exp.Expression:
+        raise AssertionError("Spark has no RE2 (capability 'regex' is off)")
+
+    def timestamp(self, iso: str) -> exp.Expression:
+        return exp.Cast(this=lit(iso), to=exp.DataType.build("TIMESTAMP"))
+
+    def trunc(self, e: exp.Expression) -> exp.Expression:
+        return exp.Sub(this=paren(e), expression=paren(exp.Mod(this=paren(e),
+                                                               expression=num(1))))
+
+
+SPARK = SparkDialect(
+    "spark", "spark", True, frozenset({"json", "events", "elements"}),
+    "Spark 4 local mode over the Parquet layout (JSON parsed to VARIANT); executed in tests; "
+    "java.util.regex is not RE2",
+)
+DIALECTS[SPARK.name] = SPARK
+
+
+# --- golden dialects: generated and checked into tests/sql/golden, never executed here ----
+
+
+@dataclass(frozen=True)
+class TrinoDialect(Dialect):
+    """Trino over JSON columns; kinds from the first character of `json_format`."""
+
+    def child(self, j: exp.Expression, key: str) -> exp.Expression:
+        return fn("json_extract", j, lit("$[" + _quoted_key(key) + "]"))
+
+    def _map(self, j: exp.Expression) -> exp.Expression:
+        return exp.TryCast(this=j, to=exp.DataType.build("MAP(VARCHAR, JSON)", dialect="trino"))
+
+    def child_ci(self, j: exp.Expression, lowered: str) -> exp.Expression:
+        k, x = exp.to_identifier("k"), exp.to_identifier("x")
+        kept = fn("map_filter", self._map(j), exp.Lambda(
+            this=eq(fn("lower", exp.column(k)), lit(lowered)), expressions=[k, x]))
+        return fn("element_at", fn("map_values", kept), num(1))
+
+    def kind_is(self, j: exp.Expression, *kinds: str) -> exp.Expression:
+        first = fn("substr", fn("json_format", j), num(1), num(1))
+        chars = {"null": ["n"], "boolean": ["t", "f"], "string": ['"'], "array": ["["],
+                 "object": ["{"], "number": list("-0123456789")}
+        return exp.In(this=first, expressions=[lit(c) for k in kinds for c in chars[k]])
+
+    def text(self, j: exp.Expression) -> exp.Expression:
+        return fn("json_extract_scalar", j, lit("$"))
+
+    def _items(self, j: exp.Expression) -> exp.Expression:
+        array = exp.TryCast(this=j, to=exp.DataType.build("ARRAY(JSON)", dialect="trino"))
+        return case((self.kind_is(j, "array"), array),
+                    (self.kind_is(j, "object"), fn("map_values", self._map(j))))
+
+    def size(self, j: exp.Expression) -> exp.Expression:
+        return fn("cardinality", self._items(j))
+
+    def count_elements(self, j: exp.Expression, var: str,
+                       predicate: exp.Expression) -> exp.Expression:
+        kept = fn("filter", self._items(j), exp.Lambda(this=predicate,
+                                                       expressions=[exp.to_identifier(var)]))
+        return coalesce(fn("cardinality", kept), num(0))
+
+    def json_literal(self, text: str) -> exp.Expression:
+        return fn("json_parse", lit(text))
+
+    def regex_search(self, subject: exp.Expression, pattern: str) -> exp.Expression:
+        raise AssertionError("Trino's regexes are not RE2 (capability 'regex' is off)")
+
+    def timestamp(self, iso: str) -> exp.Expression:
+        return fn("from_iso8601_timestamp", lit(iso))
+
+    def trunc(self, e: exp.Expression) -> exp.Expression:
+        return fn("truncate", e)
+
+
+@dataclass(frozen=True)
+class BigQueryDialect(Dialect):
+    """BigQuery over JSON columns (JSON_TYPE, JSON_QUERY, JSON_KEYS)."""
+
+    def child(self, j: exp.Expression, key: str) -> exp.Expression:
+        return fn("JSON_QUERY", j, lit('$."' + key.replace('"', '\\"') + '"'))
+
+    def child_ci(self, j: exp.Expression, lowered: str) -> exp.Expression:
+        k = exp.column("k")
+        query = (exp.select(exp.Bracket(this=j, expressions=[k]))
+                 .from_(exp.Unnest(expressions=[fn("JSON_KEYS", j, num(1))],
+                                   alias=exp.TableAlias(this=exp.to_identifier("k"))))
+                 .where(eq(fn("LOWER", k), lit(lowered))).limit(1))
+        return case((self.kind_is(j, "object"), exp.Subquery(this=query)))
+
+    def kind_is(self, j: exp.Expression, *kinds: str) -> exp.Expression:
+        return exp.In(this=fn("JSON_TYPE", j), expressions=[lit(k) for k in kinds])
+
+    def text(self, j: exp.Expression) -> exp.Expression:
+        return fn("LAX_STRING", j)
+
+    def number(self, j: exp.Expression) -> exp.Expression:
+        return fn("LAX_FLOAT64", j)
+
+    def truth(self, j: exp.Expression) -> exp.Expression:
+        return fn("LAX_BOOL", j)
+
+    def _values(self, j: exp.Expression, var: str) -> exp.Select:
+        arr = (exp.select(exp.alias_(exp.column("v_"), var))
+               .from_(exp.Unnest(expressions=[fn("JSON_QUERY_ARRAY", j)],
+                                 alias=exp.TableAlias(this=exp.to_identifier("v_")))))
+        return arr
+
+    def size(self, j: exp.Expression) -> exp.Expression:
+        return case((self.kind_is(j, "array"), fn("ARRAY_LENGTH", fn("JSON_QUERY_ARRAY", j))),
+                    (self.kind_is(j, "object"), fn("ARRAY_LENGTH", fn("JSON_KEYS", j, num(1)))))
+
+    def count_elements(self, j: exp.Expression, var: str,
+                       predicate: exp.Expression) -> exp.Expression:
+        k = exp.column("k_")
+        values = (exp.select(exp.alias_(exp.Bracket(this=j, expressions=[k]), var))
+                  .from_(exp.Unnest(expressions=[fn("JSON_KEYS", j, num(1))],
+                                    alias=exp.TableAlias(this=exp.to_identifier("k_")))))
+        items = case((self.kind_is(j, "array"), exp.Subquery(this=exp.select(
+            fn("COUNT", exp.Star())).from_(exp.Subquery(this=self._values(j, var))).where(
+            predicate))), (self.kind_is(j, "object"), exp.Subquery(this=exp.select(
+                fn("COUNT", exp.Star())).from_(exp.Subquery(this=values)).where(predicate))),
+            default=num(0))
+        return items
+
+    def json_literal(self, text: str) -> exp.Expression:
+        return fn("PARSE_JSON", lit(text))
+
+    def regex_search(self, subject: exp.Expression, pattern: str) -> exp.Expression:
+        return fn("REGEXP_CONTAINS", subject, lit(pattern))
+
+    def timestamp(self, iso: str) -> exp.Expression:
+        return fn("TIMESTAMP", lit(iso))
+
+    def trunc(self, e: exp.Expression) -> exp.Expression:
+        return fn("TRUNC", e)
+
+
+@dataclass(frozen=True)
+class SnowflakeDialect(Dialect):
+    """Snowflake over VARIANT columns (GET, TYPEOF); no collection tests."""
+
+    def child(self, j: exp.Expression, key: str) -> exp.Expression:
+        return fn("GET", j, lit(key))
+
+    def child_ci(self, j: exp.Expression, lowered: str) -> exp.Expression:
+        return fn("GET_IGNORE_CASE", j, lit(lowered))
+
+    def kind_is(self, j: exp.Expression, *kinds: str) -> exp.Expression:
+        names = {"null": ["NULL_VALUE"], "boolean": ["BOOLEAN"], "string": ["VARCHAR"],
+                 "number": ["INTEGER", "DECIMAL", "DOUBLE"], "array": ["ARRAY"],
+                 "object": ["OBJECT"]}
+        return exp.In(this=fn("TYPEOF", j),
+                      expressions=[lit(n) for k in kinds for n in names[k]])
+
+    def text(self, j: exp.Expression) -> exp.Expression:
+        return fn("AS_VARCHAR", j)
+
+    def number(self, j: exp.Expression) -> exp.Expression:
+        return fn("TO_DOUBLE", j)
+
+    def truth(self, j: exp.Expression) -> exp.Expression:
+        return fn("AS_BOOLEAN", j)
+
+    def json_literal(self, text: str) -> exp.Expression:
+        return fn("PARSE_JSON", lit(text))
+
+    def contains_text(self, hay: exp.Expression, needle: exp.Expression) -> exp.Expression:
+        return exp.GT(this=fn("CHARINDEX", needle, hay), expression=num(0))
+
+    def regex_search(self, subject: exp.Expression, pattern: str) -> exp.Expression:
+        raise AssertionError("Snowflake's regexes are not RE2 (capability 'regex' is off)")
+
+
+def _quoted_key(key: str) -> str:
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+TRINO = TrinoDialect("trino", "trino", False, frozenset({"json", "events", "elements"}),
+                     "golden SQL: generated and checked in, not executed here")
+BIGQUERY = BigQueryDialect("bigquery", "bigquery", False,
+                           frozenset({"json", "regex", "events", "elements"}),
+                           "golden SQL: generated and checked in, not executed here")
+SNOWFLAKE = SnowflakeDialect("snowflake", "snowflake", False, frozenset({"json", "events"}),
+                             "golden SQL: generated and checked in, not executed here")
+for _golden in (TRINO, BIGQUERY, SNOWFLAKE):
+    DIALECTS[_golden.name] = _golden

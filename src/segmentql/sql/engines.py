@@ -51,3 +51,29 @@ def postgres_run(url: str, audiences: Any, *, order: bool = True) -> list[tuple[
             return list(cur.fetchall())
     except psycopg.Error as exc:
         raise SqlEngineError(f"PostgreSQL failed: {exc}") from None
+
+
+def spark_views(spark: Any, directory: str) -> None:
+    """Temp views `segmentql_profiles`/`segmentql_events` over a Parquet layout directory,
+    JSON columns parsed to VARIANT."""
+    profiles = spark.read.parquet(f"{directory}/profiles.parquet")
+    profiles.createOrReplaceTempView("_segmentql_profiles_raw")
+    spark.sql(
+        f"CREATE OR REPLACE TEMP VIEW {PROFILES} AS SELECT profile_id, user_id, "
+        "try_parse_json(user_data) AS user_data, try_parse_json(session_data) AS session_data, "
+        "try_parse_json(account_data) AS account_data, updated_at FROM _segmentql_profiles_raw")
+    events = spark.read.parquet(f"{directory}/events.parquet")
+    events.createOrReplaceTempView("_segmentql_events_raw")
+    spark.sql(
+        f"CREATE OR REPLACE TEMP VIEW {EVENTS} AS SELECT profile_id, seq, type, timestamp, "
+        "try_parse_json(event) AS event FROM _segmentql_events_raw")
+
+
+def spark_run(spark: Any, audiences: Any) -> list[tuple[Any, ...]]:
+    from segmentql.sql import SqlEngineError
+
+    try:
+        result = spark.sql(audiences.sql(pretty=False) + " ORDER BY 1").collect()
+    except Exception as exc:  # py4j/pyspark errors have no common public base class
+        raise SqlEngineError(f"Spark failed: {str(exc).splitlines()[0]}") from None
+    return [tuple(row) for row in result]
