@@ -30,7 +30,7 @@ from bench_eval import RULES
 
 import segmentql
 from segmentql.sql import SqlCompileError, compile_sql, duckdb_connection
-from segmentql.sql.layout import Rows, write_parquet
+from segmentql.sql.layout import Rows, read_stats, write_parquet
 
 NOW = "2024-07-01T12:00:00Z"
 EVENT_RULE = ('user\'s plan is "pro" and user has viewed a page with url like "pricing" '
@@ -50,10 +50,10 @@ def generate(count: int, seed: int = 7) -> list[dict[str, Any]]:
             "address": {"city": rnd.choice(cities), "country": rnd.choice(["DE", "FR"])}}
         plan = rnd.choice(plans)
         if plan is not None:
-            user["custom" if rnd.random() < 0.3 else "plan"] = (
-                {"plan": plan} if rnd.random() < 0.3 else plan)
-            if isinstance(user.get("custom"), str):
-                user["plan"] = user.pop("custom")
+            if rnd.random() < 0.3:
+                user["custom"] = {"plan": plan}
+            else:
+                user["plan"] = plan
         session = {"id": f"s{i}", "plan": rnd.choice(["premium", "basic"]),
                    "device": rnd.choice(["mobile", "desktop"]), "pageviews": rnd.randint(0, 20)}
         events = [{"type": "pageOpened",
@@ -105,6 +105,7 @@ def main() -> int:
     print(f"generated {args.profiles:,} profiles, {events:,} events, Parquet written in "
           f"{time.perf_counter() - start:.1f} s (excluded)")
     con = duckdb_connection(parquet=directory)
+    stats = read_stats(directory)
     pg = None
     if args.postgres:
         from segmentql.sql.engines import postgres_load
@@ -118,7 +119,7 @@ def main() -> int:
     print("|---|---:|---:|---:|---:|---:|")
     for key, text in rules.items():
         try:
-            compiled = compile_sql(text, now=NOW)
+            compiled = compile_sql(text, now=NOW, stats=stats)
         except SqlCompileError as exc:
             print(f"| {key} | | | | | not compiled: {exc.diagnostics[0].code} |")
             continue
@@ -138,7 +139,7 @@ def main() -> int:
         print(f"| {key} | {evaluator_s:.2f} | {duck_s:.3f} | {evaluator_s / duck_s:.2f}x | "
               f"{pg_cell} | {expected:,}{flag} |")
     audiences = audience_set(100)
-    compiled_set = compile_sql(audiences, now=NOW)
+    compiled_set = compile_sql(audiences, now=NOW, stats=stats)
     queries = [segmentql.compile(t) for t in audiences.values()]
     evaluator_s, _ = best(lambda: [sum(1 for p in profiles if q.matches(p)) for q in queries],
                           runs=1)

@@ -65,12 +65,14 @@ def _audiences(args: argparse.Namespace) -> dict[str, str]:
     return data
 
 
-def _compile(queries: dict[str, str], dialect: str, args: argparse.Namespace) -> Any:
+def _compile(queries: dict[str, str], dialect: str, args: argparse.Namespace,
+             stats: Any = None) -> Any:
     from segmentql.errors import QueryError
     from segmentql.sql import compile_sql
 
     try:
-        return compile_sql(queries, dialect=dialect, now=args.now, time_zone=args.time_zone)
+        return compile_sql(queries, dialect=dialect, now=args.now, time_zone=args.time_zone,
+                           stats=stats)
     except QueryError as exc:
         print(exc.render(), file=sys.stderr)
         raise CommandError("the audience does not compile to SQL", 1) from None
@@ -95,7 +97,13 @@ def run_audience(args: argparse.Namespace) -> int:
     if args.store and not args.store.startswith(("postgresql://", "postgres://")):
         raise CommandError("--store takes a PostgreSQL URL (export a SQLite store with "
                            "`segmentql export` and use --parquet)")
-    compiled = _compile(queries, dialect, args)
+    from segmentql.sql import parquet_stats
+
+    try:
+        stats = parquet_stats(Path(args.parquet)) if args.parquet else None
+    except SegmentqlError as exc:
+        raise CommandError(str(exc)) from None
+    compiled = _compile(queries, dialect, args, stats)
     try:
         rows = run_audiences(compiled, parquet=Path(args.parquet) if args.parquet else None,
                              postgres_url=args.store)

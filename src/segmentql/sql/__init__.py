@@ -25,7 +25,15 @@ from segmentql.diagnostics import Diagnostic, Severity
 from segmentql.errors import QueryError, SegmentqlError
 from segmentql.sql.compiler import Compiler, Hoist, Unsupported
 from segmentql.sql.dialects import DIALECTS, Dialect, dialect, eq
-from segmentql.sql.layout import EVENTS, PROFILES, LayoutError, Rows, rows_of
+from segmentql.sql.layout import (
+    EVENTS,
+    PROFILES,
+    LayoutError,
+    LayoutStats,
+    Rows,
+    read_stats,
+    rows_of,
+)
 
 __all__ = [
     "DIALECTS",
@@ -82,10 +90,12 @@ def compile_sql(
     schema: Any = None,
     now: dt.datetime | str | None = None,
     time_zone: str = "UTC",
+    stats: LayoutStats | None = None,
 ) -> SqlAudiences:
     """One SELECT with a `profile_id` column and one boolean column per audience.
 
-    A single query text is the audience `matches`. Raises `QueryError` for a query that does
+    A single query text is the audience `matches`. `stats` (the data set's layout
+    statistics, DuckDB over the Parquet form only) lets reads use the typed columns. Raises `QueryError` for a query that does
     not check, `SqlCompileError` (Q4xx) for one that cannot be compiled faithfully.
     """
     from segmentql.compiler.query import analyze_query
@@ -100,7 +110,7 @@ def compile_sql(
     hoist = Hoist()
     for name, text in audiences.items():
         ast, _ = analyze_query(text, schema, bool)
-        compiler = Compiler(target, instant, tz, time_zone, functions, hoist)
+        compiler = Compiler(target, instant, tz, time_zone, functions, hoist, stats)
         try:
             expression = compiler.audience(ast)  # type: ignore[arg-type]
         except Unsupported as exc:
@@ -156,9 +166,9 @@ def duckdb_connection(parquet: Path | None = None, rows: Rows | None = None) -> 
         con.register("_events_arrow", events_arrow)
         profiles_src, events_src = "_profiles_arrow", "_events_arrow"
     con.execute(
-        f"CREATE VIEW {PROFILES} AS SELECT profile_id, user_id, "
-        "CAST(user_data AS JSON) AS user_data, CAST(session_data AS JSON) AS session_data, "
-        f"CAST(account_data AS JSON) AS account_data, updated_at FROM {profiles_src}")
+        f"CREATE VIEW {PROFILES} AS SELECT * REPLACE (CAST(user_data AS JSON) AS user_data, "
+        "CAST(session_data AS JSON) AS session_data, "
+        f"CAST(account_data AS JSON) AS account_data) FROM {profiles_src}")
     con.execute(
         f"CREATE VIEW {EVENTS} AS SELECT profile_id, seq, type, timestamp, "
         f"CAST(event AS JSON) AS event FROM {events_src}")
@@ -198,8 +208,12 @@ def matches_many(
         now = dt.datetime.now(dt.UTC)
     layout = rows_of(rows)
     target = "postgres" if engine == "postgres" else engine
+    stats = None
+    if engine == "duckdb":
+        layout.shredded_columns()
+        stats = layout.layout_stats()
     audiences = compile_sql(query, dialect=target, schema=schema, now=now,
-                            time_zone=time_zone)
+                            time_zone=time_zone, stats=stats)
     if engine == "duckdb":
         con = duckdb_connection(rows=layout)
         try:
@@ -246,6 +260,11 @@ def run_audiences(
 
         return postgres_run(postgres_url, audiences, order=True)
     raise SqlEngineError("no data source for this dialect")
+
+
+def parquet_stats(directory: Path) -> LayoutStats | None:
+    """The layout statistics written beside a Parquet export (None if absent)."""
+    return read_stats(directory)
 
 
 def available_dialects() -> list[str]:

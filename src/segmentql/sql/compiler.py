@@ -47,6 +47,7 @@ from segmentql.sql.dialects import (
     or_,
     paren,
 )
+from segmentql.sql.layout import LayoutStats
 from segmentql.syntax import ast as A
 
 #: Profile variables the layout holds, by the column that holds them.
@@ -126,7 +127,8 @@ def _free_names(node: A.Node, bound: frozenset[str] = frozenset()) -> set[str]:
 class Hoist:
     """Profile-level reads computed once per row in an inner SELECT, shared by audiences."""
 
-    def __init__(self) -> None:
+    def __init__(self, table: str = "p") -> None:
+        self.table = table
         self.columns: dict[str, tuple[str, exp.Expression]] = {}
         self.events: dict[str, tuple[str, exp.Select]] = {}
 
@@ -135,16 +137,26 @@ class Hoist:
         if found is None:
             found = (f"r{len(self.columns) + 1}", expression)
             self.columns[key] = found
-        return exp.column(found[0], table="p")
+        return exp.column(found[0], table=self.table)
 
     def events_join(self, conditions: list[exp.Expression], matched: exp.Expression,
-                    unknown: exp.Expression) -> str:
+                    unknown: exp.Expression, reads: Hoist) -> str:
         """A grouped aggregate over segmentql_events (one row per profile with events that
-        may count), LEFT JOINed to the profiles; its alias."""
+        may count), LEFT JOINed to the profiles; its alias. `reads` are the event-level
+        reads, computed once per event in an inner SELECT."""
         e_id = exp.column("profile_id", table="e")
+        source: exp.Expression = exp.Table(this=exp.to_identifier("segmentql_events"),
+                                           alias=exp.TableAlias(this=exp.to_identifier("e")))
+        if reads.columns:
+            inner = exp.select(
+                e_id, exp.column(exp.to_identifier("type", quoted=True), table="e"),
+                exp.column(exp.to_identifier("timestamp", quoted=True), table="e"),
+                exp.column("event", table="e"),
+                *(exp.alias_(x, alias) for alias, x in reads.columns.values())).from_(source)
+            source = exp.Subquery(this=inner, alias=exp.TableAlias(
+                this=exp.to_identifier("e")))
         query = (exp.select(e_id, exp.alias_(matched, "m"), exp.alias_(unknown, "u"))
-                 .from_(exp.Table(this=exp.to_identifier("segmentql_events"),
-                                  alias=exp.TableAlias(this=exp.to_identifier("e"))))
+                 .from_(source)
                  .where(and_(*conditions))
                  .group_by(e_id))
         key = query.sql()
@@ -160,9 +172,12 @@ class Compiler:
 
     def __init__(self, dialect: Dialect, now: dt.datetime, tz: dt.tzinfo,
                  time_zone: str, functions: Mapping[str, Any] | None = None,
-                 hoist: Hoist | None = None) -> None:
+                 hoist: Hoist | None = None, stats: LayoutStats | None = None) -> None:
         self.hoist = hoist or Hoist()
         self.scope: dict[str, Val] = {}
+        #: Typed (shredded) column references, by id, with their scalar kind.
+        self.typed: dict[int, str] = {}
+        self.stats = stats
         self.d = dialect
         self.now = now
         self.tz = tz
@@ -240,8 +255,8 @@ class Compiler:
         j = value.sql
         assert j is not None
         d = self.d
-        body = case((or_(is_null(j), d.kind_is(j, "null")), FALSE),
-                    (d.kind_is(j, "boolean"), d.truth(j)), default=NULL)
+        body = case((or_(is_null(j), self.kind_is(j, "null")), FALSE),
+                    (self.kind_is(j, "boolean"), self.truth(j)), default=NULL)
         return self.guard(value, body)
 
     def guard(self, value: Val, body: exp.Expression,
@@ -287,14 +302,20 @@ class Compiler:
         if (variable, lowered) in (("user", "age"), ("user", "name")):
             raise Unsupported("Q404", f"the derived attribute '{name}' of {variable} is "
                               "computed at request time and is not in SQL", node)
+        if lowered in DATE_PARTS:
+            raise Unsupported("Q404", f"'{name}' may be a date part; date parts are not "
+                              "compiled to SQL", node)
+        fast = self.shredded_read(base, name, lowered)
+        if fast is not None:
+            return fast
         d = self.d
         j = base.raw if base.raw is not None else base.sql
         assert j is not None
         custom_raw = d.child(j, "custom")
-        custom = case((d.kind_is(custom_raw, "object"), custom_raw))
+        custom = case((self.kind_is(custom_raw, "object"), custom_raw))
 
         def present(x: exp.Expression) -> exp.Expression:
-            return case((not_(d.kind_is(x, "null")), x))
+            return case((not_(self.kind_is(x, "null")), x))
 
         chain = coalesce(
             present(d.child(custom, name)),
@@ -302,16 +323,49 @@ class Compiler:
             d.child(j, name),
             d.child_ci(j, lowered),
         )
-        body = case((d.kind_is(j, "object"), chain))
-        err = not_(or_(is_null(j), d.kind_is(j, "object", "null")))
+        body = case((self.kind_is(j, "object"), chain))
+        err = not_(or_(is_null(j), self.kind_is(j, "object", "null")))
         if lowered in DATE_PARTS:
             raise Unsupported("Q404", f"'{name}' may be a date part; date parts are not "
                               "compiled to SQL", node)
         path = f"{base.path}.{name!r}"
         return Val(sql=self.hoist.column(path, body), err=err, path=path, raw=body)
 
+    def shredded_read(self, base: Val, name: str, lowered: str) -> Val | None:
+        """`V's name` from the typed columns when the data set's statistics prove the JSON
+        chain can give nothing else: every V an object (or null), no key spelled differently
+        ignoring case, and the key (in `custom` and in V) of one scalar kind."""
+        if self.stats is None or base.path is None or base.path not in COLUMNS:
+            return None
+        stats = self.stats.columns.get(COLUMNS[base.path])
+        if stats is None or not stats.objects or not stats.custom_objects:
+            return None
+        if stats.spellings(True, lowered) - {name} or stats.spellings(False, lowered) - {name}:
+            return None
+        parts: list[tuple[str, str]] = []
+        for in_custom in (True, False):
+            present = name in (stats.custom_keys if in_custom else stats.keys)
+            if not present:
+                continue
+            shredded = stats.shredded.get((in_custom, name))
+            if shredded is None:
+                return None
+            parts.append(shredded)
+        if not parts:
+            return Val(const=None)
+        if len({kind for _, kind in parts}) != 1:
+            return None
+        kind = parts[0][1]
+        columns = [exp.column(column, table="p") for column, _ in parts]
+        raw = columns[0] if len(columns) == 1 else coalesce(*columns)
+        column = self.hoist.column(f"{base.path}.{name!r}:typed", raw)
+        self.typed[id(column)] = kind
+        return Val(sql=column, path=None)
+
     def read(self, target: Val, name: str, node: A.Node) -> Val:
         """`target's name` on a nested value: exact key, then ignoring case."""
+        if target.is_const and not target.const_error and target.const is None:
+            return Val(const=None)
         if target.is_const:
             raise Unsupported("Q400", "reading an attribute of a constant", node)
         if name.lower() in DATE_PARTS:
@@ -321,13 +375,13 @@ class Compiler:
         j = target.sql
         assert j is not None
         found = coalesce(d.child(j, name), d.child_ci(j, name.lower()))
-        body = case((d.kind_is(j, "object"), found))
-        mismatch = not_(or_(is_null(j), d.kind_is(j, "object", "null")))
+        body = case((self.kind_is(j, "object"), found))
+        mismatch = not_(or_(is_null(j), self.kind_is(j, "object", "null")))
         err = mismatch if target.err is None else or_(target.err, mismatch)
         if target.path is not None and target.raw is not None:
             raw = target.raw
             raw_found = coalesce(d.child(raw, name), d.child_ci(raw, name.lower()))
-            raw_body = case((d.kind_is(raw, "object"), raw_found))
+            raw_body = case((self.kind_is(raw, "object"), raw_found))
             path = f"{target.path}/{name!r}"
             return Val(sql=self.hoist.column(path, raw_body), err=err, path=path, raw=raw_body)
         return Val(sql=body, err=err)
@@ -335,13 +389,15 @@ class Compiler:
     def fallback(self, node: A.Binary) -> Val:
         left = self.value(node.left)
         right = self.value(node.right)
+        if left.is_const and not left.const_error and left.const is None:
+            return right
         if left.is_const or not right.is_const or right.const_error:
             raise Unsupported("Q400", "'??' is compiled only as profile value ?? constant",
                               node)
         j = left.sql
         assert j is not None
         literal = self.json_const(right.const, node.right)
-        body = case((or_(is_null(j), self.d.kind_is(j, "null")), literal), default=j)
+        body = case((or_(is_null(j), self.kind_is(j, "null")), literal), default=j)
         return Val(sql=body, err=left.err)
 
     def json_const(self, value: Any, node: A.Node) -> exp.Expression:
@@ -380,6 +436,14 @@ class Compiler:
             flipped = A.Test(swapped, node.args[0], (subject_node,), negated=node.negated,
                              span=node.span)
             return self.test(flipped)
+        if subject.is_const and all(a.is_const for a in args):
+            # Reads the data set's statistics prove absent are null: fold the test.
+            def literal(original: A.Expr) -> A.Expr:
+                return original if self.closed(original) else A.NullLiteral(span=original.span)
+
+            folded = A.Test(op, literal(subject_node), tuple(literal(a) for a in node.args),
+                            negated=node.negated, mode=node.mode, span=node.span)
+            return self.const_truth(self.fold(folded), node)
         if subject.is_const:
             raise Unsupported("Q405", "a test of a constant against profile data is not "
                               "compiled to SQL; put the profile value first", node)
@@ -397,12 +461,12 @@ class Compiler:
         j = subject.sql
         assert j is not None
         if op is A.TestOp.DEFINED:
-            return self.guard(subject, not_(or_(is_null(j), d.kind_is(j, "null"))), FALSE)
+            return self.guard(subject, not_(or_(is_null(j), self.kind_is(j, "null"))), FALSE)
         if op is A.TestOp.EMPTY:
             body = case(
-                (or_(is_null(j), d.kind_is(j, "null")), TRUE),
-                (d.kind_is(j, "string"), eq(d.text(j), lit(""))),
-                (d.kind_is(j, "array", "object"), eq(d.size(j), num(0))),
+                (or_(is_null(j), self.kind_is(j, "null")), TRUE),
+                (self.kind_is(j, "string"), eq(self.text(j), lit(""))),
+                (self.kind_is(j, "array", "object"), eq(d.size(j), num(0))),
                 default=FALSE,
             )
             self.need("elements", node, "'is empty' on lists and maps")
@@ -425,8 +489,8 @@ class Compiler:
             assert isinstance(regex, A.RegexLiteral)
             self.need("regex", regex, "a regular expression (RE2)")
             flags = f"(?{regex.flags})" if regex.flags else ""
-            body = case((or_(is_null(j), d.kind_is(j, "null")), FALSE),
-                        (d.kind_is(j, "string"), d.regex_search(d.text(j), flags + regex.pattern)),
+            body = case((or_(is_null(j), self.kind_is(j, "null")), FALSE),
+                        (self.kind_is(j, "string"), d.regex_search(self.text(j), flags + regex.pattern)),
                         default=NULL)
             return self.guard(subject, body)
         if op is A.TestOp.CONTAINS:
@@ -440,7 +504,32 @@ class Compiler:
     # kind helpers
 
     def nullish(self, j: exp.Expression) -> exp.Expression:
-        return or_(is_null(j), self.d.kind_is(j, "null"))
+        if id(j) in self.typed:
+            return is_null(j)
+        return or_(is_null(j), self.kind_is(j, "null"))
+
+    # JSON kinds and values, or the static kind of a typed (shredded) column
+
+    def kind_is(self, j: exp.Expression, *kinds: str) -> exp.Expression:
+        kind = self.typed.get(id(j))
+        if kind is None:
+            return self.d.kind_is(j, *kinds)
+        if "null" in kinds and kind in kinds:
+            return TRUE
+        if "null" in kinds:
+            return is_null(j)
+        if kind in kinds:
+            return not_(is_null(j))
+        return FALSE
+
+    def text(self, j: exp.Expression) -> exp.Expression:
+        return j if id(j) in self.typed else self.d.text(j)
+
+    def number(self, j: exp.Expression) -> exp.Expression:
+        return j if id(j) in self.typed else self.d.number(j)
+
+    def truth(self, j: exp.Expression) -> exp.Expression:
+        return j if id(j) in self.typed else self.d.truth(j)
 
     def number_const(self, c: Any, node: A.Node) -> exp.Expression:
         if isinstance(c, int) and not isinstance(c, bool):
@@ -464,11 +553,11 @@ class Compiler:
         if c is None:
             return self.nullish(e)
         if isinstance(c, bool):
-            test = and_(d.kind_is(e, "boolean"), eq(d.truth(e), boolean(c)))
+            test = and_(self.kind_is(e, "boolean"), eq(self.truth(e), boolean(c)))
         elif is_number(c):
-            test = and_(d.kind_is(e, "number"), eq(d.number(e), self.number_const(c, node)))
+            test = and_(self.kind_is(e, "number"), eq(self.number(e), self.number_const(c, node)))
         elif isinstance(c, str):
-            test = and_(d.kind_is(e, "string"), eq(d.text(e), lit(c)))
+            test = and_(self.kind_is(e, "string"), eq(self.text(e), lit(c)))
         else:
             test = NULL
         if test is not NULL:
@@ -481,10 +570,10 @@ class Compiler:
         d = self.d
         if mode is A.CompareMode.IGNORING_CASE and isinstance(c, str):
             return case((self.nullish(j), FALSE), default=and_(
-                d.kind_is(j, "string"), eq(d.lower(d.text(j)), lit(c.lower()))))
+                self.kind_is(j, "string"), eq(d.lower(self.text(j)), lit(c.lower()))))
         if mode is A.CompareMode.IGNORING_FRACTION and is_number(c):
             return case((self.nullish(j), FALSE), default=and_(
-                d.kind_is(j, "number"), eq(d.trunc(d.number(j)), num(int(P._trunc(c))))))
+                self.kind_is(j, "number"), eq(d.trunc(self.number(j)), num(int(P._trunc(c))))))
         return self.scalar_member(j, c, node)
 
     def order(self, j: exp.Expression, sym: str, c: Any, node: A.Node) -> exp.Expression:
@@ -495,12 +584,12 @@ class Compiler:
             "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
         build = ops[sym]
         if is_number(c):
-            value = build(this=d.number(j), expression=self.number_const(c, node))
-            return case((self.nullish(j), FALSE), (d.kind_is(j, "number"), value),
+            value = build(this=self.number(j), expression=self.number_const(c, node))
+            return case((self.nullish(j), FALSE), (self.kind_is(j, "number"), value),
                         default=NULL)
         if isinstance(c, str):
-            value = build(this=d.text(j), expression=lit(c))
-            return case((self.nullish(j), FALSE), (d.kind_is(j, "string"), value),
+            value = build(this=self.text(j), expression=lit(c))
+            return case((self.nullish(j), FALSE), (self.kind_is(j, "string"), value),
                         default=NULL)
         raise Unsupported("Q408", "ordering against a date, time or duration is not "
                           "compiled to SQL", node)
@@ -512,7 +601,7 @@ class Compiler:
             return FALSE
         if not isinstance(c, str):
             return case((self.nullish(j), FALSE), default=NULL)
-        t = d.text(j)
+        t = self.text(j)
         if op is A.TestOp.STARTS_WITH:
             test = eq(fn("left", t, num(len(c))), lit(c))
         elif op is A.TestOp.ENDS_WITH:
@@ -521,7 +610,7 @@ class Compiler:
             test = TRUE if c == "" else d.contains_text(d.lower(t), lit(c.casefold()))
         else:
             test = TRUE if c == "" else d.contains_text(t, lit(c))
-        return case((self.nullish(j), FALSE), (d.kind_is(j, "string"), test), default=NULL)
+        return case((self.nullish(j), FALSE), (self.kind_is(j, "string"), test), default=NULL)
 
     def members_of(self, c: Any, node: A.Node) -> list[Any] | None:
         if isinstance(c, Mapping):
@@ -545,18 +634,18 @@ class Compiler:
             return FALSE
         text_case: exp.Expression
         if isinstance(c, str):
-            text_case = TRUE if c == "" else d.contains_text(d.text(j), lit(c))
+            text_case = TRUE if c == "" else d.contains_text(self.text(j), lit(c))
         else:
             text_case = NULL
-        return case((self.nullish(j), FALSE), (d.kind_is(j, "string"), text_case),
-                    (d.kind_is(j, "array", "object"), self.has_member(j, c, node)),
+        return case((self.nullish(j), FALSE), (self.kind_is(j, "string"), text_case),
+                    (self.kind_is(j, "array", "object"), self.has_member(j, c, node)),
                     default=NULL)
 
     def is_in(self, j: exp.Expression, c: Any, node: A.Node) -> exp.Expression:
         d = self.d
         if isinstance(c, str):
-            inner = d.contains_text(lit(c), d.text(j))
-            return case((self.nullish(j), FALSE), (d.kind_is(j, "string"), inner),
+            inner = d.contains_text(lit(c), self.text(j))
+            return case((self.nullish(j), FALSE), (self.kind_is(j, "string"), inner),
                         default=NULL)
         members = [] if c is None else self.members_of(c, node)
         if members is None:
@@ -579,7 +668,7 @@ class Compiler:
         on_null = {A.TestOp.CONTAINS_ALL: P.contains_all, A.TestOp.CONTAINS_EITHER:
                    P.contains_either, A.TestOp.CONTAINS_NONE: P.contains_none}[op](None, c)
         return case((self.nullish(j), boolean(on_null if isinstance(on_null, bool) else None)),
-                    (d.kind_is(j, "array", "object"), body), default=NULL)
+                    (self.kind_is(j, "array", "object"), body), default=NULL)
 
     def fresh(self) -> str:
         self._fresh += 1
@@ -593,6 +682,12 @@ class Compiler:
                               "compiled to SQL yet", node)
         self.need("elements", node, "quantifiers over profile lists")
         collection = self.value(node.collection)
+        if collection.is_const and not collection.const_error and collection.const is None:
+            folded = A.Quantifier(node.kind, node.item, A.NullLiteral(span=node.span),
+                                  node.condition, node.index, node.count, node.distinct,
+                                  span=node.span)
+            if self.closed(folded):
+                return self.const_truth(self.fold(folded), node)
         if collection.is_const:
             raise Unsupported("Q400", "a quantifier over a constant with a profile "
                               "condition is not compiled to SQL yet", node)
@@ -649,7 +744,7 @@ class Compiler:
                                       or (kind is A.QuantifierKind.EXACTLY and count == 0)
                                       or (kind is A.QuantifierKind.AT_LEAST and count is not None
                                           and count <= 0))),
-            (d.kind_is(j, "array", "object"), body), default=NULL))
+            (self.kind_is(j, "array", "object"), body), default=NULL))
 
     # --- comparisons -------------------------------------------------------------------
 
@@ -687,9 +782,18 @@ class Compiler:
                 None, A.TopicDeterminer.ANY, A.TopicDeterminer.EITHER):
             raise Unsupported("Q409", f"'shown interest in {node.determiner}' is not "
                               "compiled to SQL yet", node)
+        profile_reads = self.hoist
+        self.hoist = Hoist("e")
+        try:
+            return self.event_in(node, profile_reads)
+        finally:
+            self.hoist = profile_reads
+
+    def event_in(self, node: A.EventTest, profile_reads: Hoist) -> exp.Expression:
+        kind = node.event
         d = self.d
         e_props_raw = d.child(exp.column("event", table="e"), "properties")
-        props = Val(sql=e_props_raw)
+        props = Val(sql=e_props_raw, path="event", raw=e_props_raw)
         conditions: list[exp.Expression] = [
             eq(exp.column(exp.to_identifier("type", quoted=True), table="e"), lit(kind.value))]
         argument = self.value(node.argument) if node.argument is not None else None
@@ -749,7 +853,7 @@ class Compiler:
         unknown_sql = count_where(or_(
             and_(sure, is_null(criteria)),
             and_(doubtful, not_(exp.Is(this=paren(criteria), expression=FALSE)))))
-        alias = self.hoist.events_join(conditions, matched_sql, unknown_sql)
+        alias = profile_reads.events_join(conditions, matched_sql, unknown_sql, self.hoist)
         low = coalesce(exp.column("m", table=alias), num(0))
         unknown = coalesce(exp.column("u", table=alias), num(0))
         high = exp.Add(this=low, expression=unknown)

@@ -46,28 +46,58 @@ def paren(e: exp.Expression) -> exp.Expression:
     return exp.Paren(this=e)
 
 
+def _is(e: exp.Expression, value: bool) -> bool:
+    return isinstance(e, exp.Boolean) and e.this is value
+
+
 def and_(*items: exp.Expression) -> exp.Expression:
-    out = paren(items[0])
-    for item in items[1:]:
+    """Kleene AND, with literal TRUE dropped and a literal FALSE deciding."""
+    kept = [i for i in items if not _is(i, True)]
+    if any(_is(i, False) for i in kept):
+        return exp.Boolean(this=False)
+    if not kept:
+        return exp.Boolean(this=True)
+    out = paren(kept[0])
+    for item in kept[1:]:
         out = exp.And(this=out, expression=paren(item))
     return out
 
 
 def or_(*items: exp.Expression) -> exp.Expression:
-    out = paren(items[0])
-    for item in items[1:]:
+    """Kleene OR, with literal FALSE dropped and a literal TRUE deciding."""
+    kept = [i for i in items if not _is(i, False)]
+    if any(_is(i, True) for i in kept):
+        return exp.Boolean(this=True)
+    if not kept:
+        return exp.Boolean(this=False)
+    out = paren(kept[0])
+    for item in kept[1:]:
         out = exp.Or(this=out, expression=paren(item))
     return out
 
 
 def not_(e: exp.Expression) -> exp.Expression:
+    if isinstance(e, exp.Boolean):
+        return exp.Boolean(this=not e.this)
     return exp.Not(this=paren(e))
 
 
 def case(*pairs: tuple[exp.Expression, exp.Expression],
          default: exp.Expression | None = None) -> exp.Expression:
-    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in pairs],
-                    default=default if default is not None else exp.Null())
+    """CASE WHEN ..., with branches under a literal FALSE dropped and a literal TRUE
+    ending the search (so dead branches never reach the engine)."""
+    kept: list[tuple[exp.Expression, exp.Expression]] = []
+    for condition, value in pairs:
+        if _is(condition, False):
+            continue
+        if _is(condition, True):
+            default = value
+            break
+        kept.append((condition, value))
+    otherwise = default if default is not None else exp.Null()
+    if not kept:
+        return otherwise
+    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in kept], default=otherwise)
 
 
 def is_null(e: exp.Expression) -> exp.Expression:
@@ -127,10 +157,11 @@ class Dialect:
         return fn("json_extract_string", j, lit("$"))
 
     def number(self, j: exp.Expression) -> exp.Expression:
-        return exp.Cast(this=j, to=exp.DataType.build("DOUBLE"))
+        # TRY_CAST: engines need not short-circuit the kind test guarding it.
+        return exp.TryCast(this=j, to=exp.DataType.build("DOUBLE"))
 
     def truth(self, j: exp.Expression) -> exp.Expression:
-        return exp.Cast(this=j, to=exp.DataType.build("BOOLEAN"))
+        return exp.TryCast(this=j, to=exp.DataType.build("BOOLEAN"))
 
     def size(self, j: exp.Expression) -> exp.Expression:
         """Elements of an array, keys of an object."""
@@ -202,10 +233,13 @@ class PostgresDialect(Dialect):
         return exp.JSONBExtractScalar(this=paren(j), expression=lit("{}"))
 
     def number(self, j: exp.Expression) -> exp.Expression:
-        return exp.Cast(this=paren(j), to=exp.DataType.build("DOUBLE"))
+        # Guarded here too: PostgreSQL need not short-circuit the caller's kind test.
+        return case((self.kind_is(j, "number"),
+                     exp.Cast(this=paren(j), to=exp.DataType.build("DOUBLE"))))
 
     def truth(self, j: exp.Expression) -> exp.Expression:
-        return exp.Cast(this=paren(j), to=exp.DataType.build("BOOLEAN"))
+        return case((self.kind_is(j, "boolean"),
+                     exp.Cast(this=paren(j), to=exp.DataType.build("BOOLEAN"))))
 
     def size(self, j: exp.Expression) -> exp.Expression:
         keys = exp.select(fn("count", exp.Star())).from_(
@@ -300,13 +334,13 @@ class SparkDialect(Dialect):
         return or_(*tests) if len(tests) > 1 else tests[0]
 
     def text(self, j: exp.Expression) -> exp.Expression:
-        return fn("variant_get", j, lit("$"), lit("string"))
+        return fn("try_variant_get", j, lit("$"), lit("string"))
 
     def number(self, j: exp.Expression) -> exp.Expression:
-        return fn("variant_get", j, lit("$"), lit("double"))
+        return fn("try_variant_get", j, lit("$"), lit("double"))
 
     def truth(self, j: exp.Expression) -> exp.Expression:
-        return fn("variant_get", j, lit("$"), lit("boolean"))
+        return fn("try_variant_get", j, lit("$"), lit("boolean"))
 
     def _items(self, j: exp.Expression) -> exp.Expression:
         array = exp.TryCast(this=j, to=exp.DataType.build("ARRAY<VARIANT>", dialect="spark"))

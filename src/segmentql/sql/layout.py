@@ -45,10 +45,114 @@ def event_timestamp(event: Mapping[str, Any]) -> dt.datetime | None:
     return _timestamp(event)
 
 
+STATS_FILE = "layout.json"
+_MAX_SHREDDED = 64
+_EXACT = 2**53
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, float) and value != value:
+            return "other"
+        return "number" if abs(value) <= _EXACT else "other"
+    if isinstance(value, str):
+        return "string"
+    return "other"
+
+
+class ColumnStats:
+    """What one JSON column (`user_data`, ...) holds over the whole data set: whether every
+    value is an object (or NULL), every top-level and `custom` key, and the keys whose values
+    are all of one scalar kind (written as typed, "shredded" columns beside the JSON)."""
+
+    def __init__(self) -> None:
+        self.objects = True
+        self.keys: set[str] = set()
+        self.custom_keys: set[str] = set()
+        self.custom_objects = True
+        self.kinds: dict[tuple[bool, str], set[str]] = {}
+        #: (in custom, key) -> (typed column name, kind), filled by `Rows.arrow()`.
+        self.shredded: dict[tuple[bool, str], tuple[str, str]] = {}
+
+    def add(self, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, Mapping):
+            self.objects = False
+            return
+        for key, item in value.items():
+            key = str(key)
+            self.keys.add(key)
+            self.kinds.setdefault((False, key), set()).add(_kind(item))
+        custom = value.get("custom")
+        if custom is None:
+            return
+        if not isinstance(custom, Mapping):
+            self.custom_objects = False
+            return
+        for key, item in custom.items():
+            key = str(key)
+            self.custom_keys.add(key)
+            self.kinds.setdefault((True, key), set()).add(_kind(item))
+
+    def spellings(self, custom: bool, lowered: str) -> set[str]:
+        keys = self.custom_keys if custom else self.keys
+        return {k for k in keys if k.lower() == lowered}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"objects": self.objects, "custom_objects": self.custom_objects,
+                "keys": sorted(self.keys), "custom_keys": sorted(self.custom_keys),
+                "shredded": [[c, k, name, kind] for (c, k), (name, kind) in
+                             sorted(self.shredded.items())]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ColumnStats:
+        stats = cls()
+        stats.objects = bool(data["objects"])
+        stats.custom_objects = bool(data["custom_objects"])
+        stats.keys = set(data["keys"])
+        stats.custom_keys = set(data["custom_keys"])
+        stats.shredded = {(bool(c), str(k)): (str(n), str(t)) for c, k, n, t in data["shredded"]}
+        return stats
+
+
+class LayoutStats:
+    """Statistics of one data set in the layout, by JSON column; exact for that data."""
+
+    def __init__(self, columns: dict[str, ColumnStats]) -> None:
+        self.columns = columns
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": 1, "columns": {k: v.to_json() for k, v in self.columns.items()}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LayoutStats:
+        if data.get("version") != 1:
+            raise LayoutError(f"unknown {STATS_FILE} version {data.get('version')!r}")
+        return cls({k: ColumnStats.from_json(v) for k, v in data["columns"].items()})
+
+
+def read_stats(directory: Path) -> LayoutStats | None:
+    """The statistics written beside the Parquet files, or None (then none are assumed)."""
+    path = directory / STATS_FILE
+    if not path.is_file():
+        return None
+    try:
+        return LayoutStats.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise LayoutError(f"{path}: not a layout statistics file: {exc}") from None
+
+
 class Rows:
     """Column lists for the two relations, filled one profile at a time."""
 
     def __init__(self) -> None:
+        self.stats = {column: ColumnStats() for column in VARIABLES.values()}
+        self.values: dict[str, list[Any]] = {column: [] for column in VARIABLES.values()}
         self.profiles: dict[str, list[Any]] = {
             "profile_id": [], "user_id": [], "user_data": [], "session_data": [],
             "account_data": [], "updated_at": []}
@@ -75,6 +179,8 @@ class Rows:
         p["user_id"].append(user_id)
         for name, column in VARIABLES.items():
             value = known.get(name)
+            self.stats[column].add(value)
+            self.values[column].append(value if isinstance(value, Mapping) else None)
             try:
                 p[column].append(None if value is None else json_text(value))
             except (TypeError, ValueError) as exc:
@@ -102,6 +208,37 @@ class Rows:
                 raise LayoutError(f"{where or profile_id}: events[{seq}] is not JSON data: "
                                   f"{exc}") from None
 
+    def layout_stats(self) -> LayoutStats:
+        return LayoutStats(self.stats)
+
+    def shredded_columns(self) -> dict[str, Any]:
+        """Typed columns for keys of one scalar kind (recorded in the stats)."""
+        import pyarrow as pa
+
+        types = {"string": pa.string(), "number": pa.float64(), "boolean": pa.bool_()}
+        out: dict[str, Any] = {}
+        for column, stats in self.stats.items():
+            stats.shredded = {}
+            if not stats.objects or not stats.custom_objects:
+                continue
+            for (in_custom, key), kinds in sorted(stats.kinds.items()):
+                scalar = kinds - {"null"}
+                if len(scalar) != 1 or len(stats.shredded) >= _MAX_SHREDDED:
+                    continue
+                (kind,) = scalar
+                if kind not in types:
+                    continue
+                name = f"s_{column}_{len(stats.shredded) + 1}"
+                values = []
+                for obj in self.values[column]:
+                    source = obj.get("custom") if in_custom and obj is not None else obj
+                    item = source.get(key) if isinstance(source, Mapping) else None
+                    values.append(float(item) if kind == "number" and item is not None
+                                  else item)
+                out[name] = pa.array(values, types[kind])
+                stats.shredded[(in_custom, key)] = (name, kind)
+        return out
+
     def arrow(self) -> tuple[Any, Any]:
         import pyarrow as pa
 
@@ -113,6 +250,7 @@ class Rows:
             "session_data": pa.array(self.profiles["session_data"], pa.string()),
             "account_data": pa.array(self.profiles["account_data"], pa.string()),
             "updated_at": pa.array(self.profiles["updated_at"], ts),
+            **self.shredded_columns(),
         })
         events = pa.table({
             "profile_id": pa.array(self.events["profile_id"], pa.string()),
@@ -139,6 +277,8 @@ def write_parquet(rows: Rows, directory: Path) -> None:
     profiles, events = rows.arrow()
     pq.write_table(profiles, directory / PROFILES_FILE, compression="zstd")
     pq.write_table(events, directory / EVENTS_FILE, compression="zstd")
+    (directory / STATS_FILE).write_text(json.dumps(rows.layout_stats().to_json()),
+                                        encoding="utf-8")
 
 
 def check_directory(directory: Path) -> tuple[Path, Path]:

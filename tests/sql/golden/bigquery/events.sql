@@ -205,97 +205,13 @@ LEFT JOIN (
             THEN NULL
             ELSE CASE
               WHEN (
-                CASE
-                  WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                  THEN COALESCE(
-                    JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                    CASE
-                      WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                      THEN (
-                        SELECT
-                          JSON_QUERY(e.event, '$."properties"')[k]
-                        FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                        WHERE
-                          LOWER(k) = 'url'
-                        LIMIT 1
-                      )
-                      ELSE NULL
-                    END
-                  )
-                  ELSE NULL
-                END IS NULL
-              )
-              OR (
-                JSON_TYPE(
-                  CASE
-                    WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                    THEN COALESCE(
-                      JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                      CASE
-                        WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                        THEN (
-                          SELECT
-                            JSON_QUERY(e.event, '$."properties"')[k]
-                          FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                          WHERE
-                            LOWER(k) = 'url'
-                          LIMIT 1
-                        )
-                        ELSE NULL
-                      END
-                    )
-                    ELSE NULL
-                  END
-                ) IN ('null')
+                e.r1 IS NULL
+              ) OR (
+                JSON_TYPE(e.r1) IN ('null')
               )
               THEN FALSE
-              WHEN JSON_TYPE(
-                CASE
-                  WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                  THEN COALESCE(
-                    JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                    CASE
-                      WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                      THEN (
-                        SELECT
-                          JSON_QUERY(e.event, '$."properties"')[k]
-                        FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                        WHERE
-                          LOWER(k) = 'url'
-                        LIMIT 1
-                      )
-                      ELSE NULL
-                    END
-                  )
-                  ELSE NULL
-                END
-              ) IN ('string')
-              THEN strpos(
-                lower(
-                  LAX_STRING(
-                    CASE
-                      WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                      THEN COALESCE(
-                        JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                        CASE
-                          WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                          THEN (
-                            SELECT
-                              JSON_QUERY(e.event, '$."properties"')[k]
-                            FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                            WHERE
-                              LOWER(k) = 'url'
-                            LIMIT 1
-                          )
-                          ELSE NULL
-                        END
-                      )
-                      ELSE NULL
-                    END
-                  )
-                ),
-                'pricing'
-              ) > 0
+              WHEN JSON_TYPE(e.r1) IN ('string')
+              THEN strpos(lower(LAX_STRING(e.r1)), 'pricing') > 0
               ELSE NULL
             END
           END IS TRUE
@@ -328,97 +244,13 @@ LEFT JOIN (
               THEN NULL
               ELSE CASE
                 WHEN (
-                  CASE
-                    WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                    THEN COALESCE(
-                      JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                      CASE
-                        WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                        THEN (
-                          SELECT
-                            JSON_QUERY(e.event, '$."properties"')[k]
-                          FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                          WHERE
-                            LOWER(k) = 'url'
-                          LIMIT 1
-                        )
-                        ELSE NULL
-                      END
-                    )
-                    ELSE NULL
-                  END IS NULL
-                )
-                OR (
-                  JSON_TYPE(
-                    CASE
-                      WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                      THEN COALESCE(
-                        JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                        CASE
-                          WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                          THEN (
-                            SELECT
-                              JSON_QUERY(e.event, '$."properties"')[k]
-                            FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                            WHERE
-                              LOWER(k) = 'url'
-                            LIMIT 1
-                          )
-                          ELSE NULL
-                        END
-                      )
-                      ELSE NULL
-                    END
-                  ) IN ('null')
+                  e.r1 IS NULL
+                ) OR (
+                  JSON_TYPE(e.r1) IN ('null')
                 )
                 THEN FALSE
-                WHEN JSON_TYPE(
-                  CASE
-                    WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                    THEN COALESCE(
-                      JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                      CASE
-                        WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                        THEN (
-                          SELECT
-                            JSON_QUERY(e.event, '$."properties"')[k]
-                          FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                          WHERE
-                            LOWER(k) = 'url'
-                          LIMIT 1
-                        )
-                        ELSE NULL
-                      END
-                    )
-                    ELSE NULL
-                  END
-                ) IN ('string')
-                THEN strpos(
-                  lower(
-                    LAX_STRING(
-                      CASE
-                        WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                        THEN COALESCE(
-                          JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                          CASE
-                            WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                            THEN (
-                              SELECT
-                                JSON_QUERY(e.event, '$."properties"')[k]
-                              FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                              WHERE
-                                LOWER(k) = 'url'
-                              LIMIT 1
-                            )
-                            ELSE NULL
-                          END
-                        )
-                        ELSE NULL
-                      END
-                    )
-                  ),
-                  'pricing'
-                ) > 0
+                WHEN JSON_TYPE(e.r1) IN ('string')
+                THEN strpos(lower(LAX_STRING(e.r1)), 'pricing') > 0
                 ELSE NULL
               END
             END IS NULL
@@ -442,97 +274,13 @@ LEFT JOIN (
                 THEN NULL
                 ELSE CASE
                   WHEN (
-                    CASE
-                      WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                      THEN COALESCE(
-                        JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                        CASE
-                          WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                          THEN (
-                            SELECT
-                              JSON_QUERY(e.event, '$."properties"')[k]
-                            FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                            WHERE
-                              LOWER(k) = 'url'
-                            LIMIT 1
-                          )
-                          ELSE NULL
-                        END
-                      )
-                      ELSE NULL
-                    END IS NULL
-                  )
-                  OR (
-                    JSON_TYPE(
-                      CASE
-                        WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                        THEN COALESCE(
-                          JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                          CASE
-                            WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                            THEN (
-                              SELECT
-                                JSON_QUERY(e.event, '$."properties"')[k]
-                              FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                              WHERE
-                                LOWER(k) = 'url'
-                              LIMIT 1
-                            )
-                            ELSE NULL
-                          END
-                        )
-                        ELSE NULL
-                      END
-                    ) IN ('null')
+                    e.r1 IS NULL
+                  ) OR (
+                    JSON_TYPE(e.r1) IN ('null')
                   )
                   THEN FALSE
-                  WHEN JSON_TYPE(
-                    CASE
-                      WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                      THEN COALESCE(
-                        JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                        CASE
-                          WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                          THEN (
-                            SELECT
-                              JSON_QUERY(e.event, '$."properties"')[k]
-                            FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                            WHERE
-                              LOWER(k) = 'url'
-                            LIMIT 1
-                          )
-                          ELSE NULL
-                        END
-                      )
-                      ELSE NULL
-                    END
-                  ) IN ('string')
-                  THEN strpos(
-                    lower(
-                      LAX_STRING(
-                        CASE
-                          WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                          THEN COALESCE(
-                            JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
-                            CASE
-                              WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                              THEN (
-                                SELECT
-                                  JSON_QUERY(e.event, '$."properties"')[k]
-                                FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                                WHERE
-                                  LOWER(k) = 'url'
-                                LIMIT 1
-                              )
-                              ELSE NULL
-                            END
-                          )
-                          ELSE NULL
-                        END
-                      )
-                    ),
-                    'pricing'
-                  ) > 0
+                  WHEN JSON_TYPE(e.r1) IN ('string')
+                  THEN strpos(lower(LAX_STRING(e.r1)), 'pricing') > 0
                   ELSE NULL
                 END
               END IS FALSE
@@ -543,7 +291,33 @@ LEFT JOIN (
         ELSE NULL
       END
     ) AS u
-  FROM segmentql_events AS e
+  FROM (
+    SELECT
+      e.profile_id,
+      e.`type`,
+      e.`timestamp`,
+      e.event,
+      CASE
+        WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
+        THEN COALESCE(
+          JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."url"'),
+          CASE
+            WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
+            THEN (
+              SELECT
+                JSON_QUERY(e.event, '$."properties"')[k]
+              FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
+              WHERE
+                LOWER(k) = 'url'
+              LIMIT 1
+            )
+            ELSE NULL
+          END
+        )
+        ELSE NULL
+      END AS r1
+    FROM segmentql_events AS e
+  ) AS e
   WHERE
     (
       e.`type` = 'pageOpened'
@@ -638,27 +412,12 @@ LEFT JOIN (
 LEFT JOIN (
   SELECT
     e.profile_id,
-    COUNT(CASE WHEN TRUE AND (
+    COUNT(CASE WHEN (
       TRUE IS TRUE
     ) THEN 1 ELSE NULL END) AS m,
-    COUNT(
-      CASE
-        WHEN (
-          TRUE AND (
-            TRUE IS NULL
-          )
-        )
-        OR (
-          FALSE AND (
-            NOT (
-              TRUE IS FALSE
-            )
-          )
-        )
-        THEN 1
-        ELSE NULL
-      END
-    ) AS u
+    COUNT(CASE WHEN (
+      TRUE IS NULL
+    ) THEN 1 ELSE NULL END) AS u
   FROM segmentql_events AS e
   WHERE
     (
@@ -716,102 +475,48 @@ LEFT JOIN (
         ELSE NULL
       END
     ) AS u
-  FROM segmentql_events AS e
+  FROM (
+    SELECT
+      e.profile_id,
+      e.`type`,
+      e.`timestamp`,
+      e.event,
+      CASE
+        WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
+        THEN COALESCE(
+          JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."name"'),
+          CASE
+            WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
+            THEN (
+              SELECT
+                JSON_QUERY(e.event, '$."properties"')[k]
+              FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
+              WHERE
+                LOWER(k) = 'name'
+              LIMIT 1
+            )
+            ELSE NULL
+          END
+        )
+        ELSE NULL
+      END AS r1
+    FROM segmentql_events AS e
+  ) AS e
   WHERE
     (
       e.`type` = 'eventOccurred'
     )
     AND CASE
       WHEN (
-        CASE
-          WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-          THEN COALESCE(
-            JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."name"'),
-            CASE
-              WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-              THEN (
-                SELECT
-                  JSON_QUERY(e.event, '$."properties"')[k]
-                FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                WHERE
-                  LOWER(k) = 'name'
-                LIMIT 1
-              )
-              ELSE NULL
-            END
-          )
-          ELSE NULL
-        END IS NULL
-      )
-      OR (
-        JSON_TYPE(
-          CASE
-            WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-            THEN COALESCE(
-              JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."name"'),
-              CASE
-                WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                THEN (
-                  SELECT
-                    JSON_QUERY(e.event, '$."properties"')[k]
-                  FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                  WHERE
-                    LOWER(k) = 'name'
-                  LIMIT 1
-                )
-                ELSE NULL
-              END
-            )
-            ELSE NULL
-          END
-        ) IN ('null')
+        e.r1 IS NULL
+      ) OR (
+        JSON_TYPE(e.r1) IN ('null')
       )
       THEN FALSE
       ELSE (
-        JSON_TYPE(
-          CASE
-            WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-            THEN COALESCE(
-              JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."name"'),
-              CASE
-                WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                THEN (
-                  SELECT
-                    JSON_QUERY(e.event, '$."properties"')[k]
-                  FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                  WHERE
-                    LOWER(k) = 'name'
-                  LIMIT 1
-                )
-                ELSE NULL
-              END
-            )
-            ELSE NULL
-          END
-        ) IN ('string')
-      )
-      AND (
-        LAX_STRING(
-          CASE
-            WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-            THEN COALESCE(
-              JSON_QUERY(JSON_QUERY(e.event, '$."properties"'), '$."name"'),
-              CASE
-                WHEN JSON_TYPE(JSON_QUERY(e.event, '$."properties"')) IN ('object')
-                THEN (
-                  SELECT
-                    JSON_QUERY(e.event, '$."properties"')[k]
-                  FROM UNNEST(JSON_KEYS(JSON_QUERY(e.event, '$."properties"'), 1))
-                  WHERE
-                    LOWER(k) = 'name'
-                  LIMIT 1
-                )
-                ELSE NULL
-              END
-            )
-            ELSE NULL
-          END
-        ) = 'trial_started'
+        JSON_TYPE(e.r1) IN ('string')
+      ) AND (
+        LAX_STRING(e.r1) = 'trial_started'
       )
     END
     AND (

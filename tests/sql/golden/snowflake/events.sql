@@ -153,53 +153,13 @@ LEFT JOIN (
             THEN NULL
             ELSE CASE
               WHEN (
-                CASE
-                  WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                  THEN COALESCE(
-                    GET(GET(e.event, 'properties'), 'url'),
-                    GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                  )
-                  ELSE NULL
-                END IS NULL
-              )
-              OR (
-                TYPEOF(
-                  CASE
-                    WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                    THEN COALESCE(
-                      GET(GET(e.event, 'properties'), 'url'),
-                      GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                    )
-                    ELSE NULL
-                  END
-                ) IN ('NULL_VALUE')
+                e.r1 IS NULL
+              ) OR (
+                TYPEOF(e.r1) IN ('NULL_VALUE')
               )
               THEN FALSE
-              WHEN TYPEOF(
-                CASE
-                  WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                  THEN COALESCE(
-                    GET(GET(e.event, 'properties'), 'url'),
-                    GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                  )
-                  ELSE NULL
-                END
-              ) IN ('VARCHAR')
-              THEN CHARINDEX(
-                'pricing',
-                LOWER(
-                  AS_VARCHAR(
-                    CASE
-                      WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                      THEN COALESCE(
-                        GET(GET(e.event, 'properties'), 'url'),
-                        GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                      )
-                      ELSE NULL
-                    END
-                  )
-                )
-              ) > 0
+              WHEN TYPEOF(e.r1) IN ('VARCHAR')
+              THEN CHARINDEX('pricing', LOWER(AS_VARCHAR(e.r1))) > 0
               ELSE NULL
             END
           END
@@ -232,53 +192,13 @@ LEFT JOIN (
               THEN NULL
               ELSE CASE
                 WHEN (
-                  CASE
-                    WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                    THEN COALESCE(
-                      GET(GET(e.event, 'properties'), 'url'),
-                      GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                    )
-                    ELSE NULL
-                  END IS NULL
-                )
-                OR (
-                  TYPEOF(
-                    CASE
-                      WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                      THEN COALESCE(
-                        GET(GET(e.event, 'properties'), 'url'),
-                        GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                      )
-                      ELSE NULL
-                    END
-                  ) IN ('NULL_VALUE')
+                  e.r1 IS NULL
+                ) OR (
+                  TYPEOF(e.r1) IN ('NULL_VALUE')
                 )
                 THEN FALSE
-                WHEN TYPEOF(
-                  CASE
-                    WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                    THEN COALESCE(
-                      GET(GET(e.event, 'properties'), 'url'),
-                      GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                    )
-                    ELSE NULL
-                  END
-                ) IN ('VARCHAR')
-                THEN CHARINDEX(
-                  'pricing',
-                  LOWER(
-                    AS_VARCHAR(
-                      CASE
-                        WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                        THEN COALESCE(
-                          GET(GET(e.event, 'properties'), 'url'),
-                          GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                        )
-                        ELSE NULL
-                      END
-                    )
-                  )
-                ) > 0
+                WHEN TYPEOF(e.r1) IN ('VARCHAR')
+                THEN CHARINDEX('pricing', LOWER(AS_VARCHAR(e.r1))) > 0
                 ELSE NULL
               END
             END IS NULL
@@ -302,53 +222,13 @@ LEFT JOIN (
                 THEN NULL
                 ELSE CASE
                   WHEN (
-                    CASE
-                      WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                      THEN COALESCE(
-                        GET(GET(e.event, 'properties'), 'url'),
-                        GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                      )
-                      ELSE NULL
-                    END IS NULL
-                  )
-                  OR (
-                    TYPEOF(
-                      CASE
-                        WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                        THEN COALESCE(
-                          GET(GET(e.event, 'properties'), 'url'),
-                          GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                        )
-                        ELSE NULL
-                      END
-                    ) IN ('NULL_VALUE')
+                    e.r1 IS NULL
+                  ) OR (
+                    TYPEOF(e.r1) IN ('NULL_VALUE')
                   )
                   THEN FALSE
-                  WHEN TYPEOF(
-                    CASE
-                      WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                      THEN COALESCE(
-                        GET(GET(e.event, 'properties'), 'url'),
-                        GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                      )
-                      ELSE NULL
-                    END
-                  ) IN ('VARCHAR')
-                  THEN CHARINDEX(
-                    'pricing',
-                    LOWER(
-                      AS_VARCHAR(
-                        CASE
-                          WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-                          THEN COALESCE(
-                            GET(GET(e.event, 'properties'), 'url'),
-                            GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
-                          )
-                          ELSE NULL
-                        END
-                      )
-                    )
-                  ) > 0
+                  WHEN TYPEOF(e.r1) IN ('VARCHAR')
+                  THEN CHARINDEX('pricing', LOWER(AS_VARCHAR(e.r1))) > 0
                   ELSE NULL
                 END
               END
@@ -359,7 +239,22 @@ LEFT JOIN (
         ELSE NULL
       END
     ) AS u
-  FROM segmentql_events AS e
+  FROM (
+    SELECT
+      e.profile_id,
+      e."type",
+      e."timestamp",
+      e.event,
+      CASE
+        WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
+        THEN COALESCE(
+          GET(GET(e.event, 'properties'), 'url'),
+          GET_IGNORE_CASE(GET(e.event, 'properties'), 'url')
+        )
+        ELSE NULL
+      END AS r1
+    FROM segmentql_events AS e
+  ) AS e
   WHERE
     (
       e."type" = 'pageOpened'
@@ -454,27 +349,12 @@ LEFT JOIN (
 LEFT JOIN (
   SELECT
     e.profile_id,
-    COUNT(CASE WHEN TRUE AND (
+    COUNT(CASE WHEN (
       TRUE
     ) THEN 1 ELSE NULL END) AS m,
-    COUNT(
-      CASE
-        WHEN (
-          TRUE AND (
-            TRUE IS NULL
-          )
-        )
-        OR (
-          FALSE AND (
-            NOT (
-              NOT TRUE
-            )
-          )
-        )
-        THEN 1
-        ELSE NULL
-      END
-    ) AS u
+    COUNT(CASE WHEN (
+      TRUE IS NULL
+    ) THEN 1 ELSE NULL END) AS u
   FROM segmentql_events AS e
   WHERE
     (
@@ -532,58 +412,37 @@ LEFT JOIN (
         ELSE NULL
       END
     ) AS u
-  FROM segmentql_events AS e
+  FROM (
+    SELECT
+      e.profile_id,
+      e."type",
+      e."timestamp",
+      e.event,
+      CASE
+        WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
+        THEN COALESCE(
+          GET(GET(e.event, 'properties'), 'name'),
+          GET_IGNORE_CASE(GET(e.event, 'properties'), 'name')
+        )
+        ELSE NULL
+      END AS r1
+    FROM segmentql_events AS e
+  ) AS e
   WHERE
     (
       e."type" = 'eventOccurred'
     )
     AND CASE
       WHEN (
-        CASE
-          WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-          THEN COALESCE(
-            GET(GET(e.event, 'properties'), 'name'),
-            GET_IGNORE_CASE(GET(e.event, 'properties'), 'name')
-          )
-          ELSE NULL
-        END IS NULL
-      )
-      OR (
-        TYPEOF(
-          CASE
-            WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-            THEN COALESCE(
-              GET(GET(e.event, 'properties'), 'name'),
-              GET_IGNORE_CASE(GET(e.event, 'properties'), 'name')
-            )
-            ELSE NULL
-          END
-        ) IN ('NULL_VALUE')
+        e.r1 IS NULL
+      ) OR (
+        TYPEOF(e.r1) IN ('NULL_VALUE')
       )
       THEN FALSE
       ELSE (
-        TYPEOF(
-          CASE
-            WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-            THEN COALESCE(
-              GET(GET(e.event, 'properties'), 'name'),
-              GET_IGNORE_CASE(GET(e.event, 'properties'), 'name')
-            )
-            ELSE NULL
-          END
-        ) IN ('VARCHAR')
-      )
-      AND (
-        AS_VARCHAR(
-          CASE
-            WHEN TYPEOF(GET(e.event, 'properties')) IN ('OBJECT')
-            THEN COALESCE(
-              GET(GET(e.event, 'properties'), 'name'),
-              GET_IGNORE_CASE(GET(e.event, 'properties'), 'name')
-            )
-            ELSE NULL
-          END
-        ) = 'trial_started'
+        TYPEOF(e.r1) IN ('VARCHAR')
+      ) AND (
+        AS_VARCHAR(e.r1) = 'trial_started'
       )
     END
     AND (

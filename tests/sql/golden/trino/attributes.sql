@@ -74,7 +74,7 @@ SELECT
             SUBSTR(JSON_FORMAT(p.r3), 1, 1) IN ('t', 'f')
           )
           AND (
-            CAST(p.r3 AS BOOLEAN) = FALSE
+            TRY_CAST(p.r3 AS BOOLEAN) = FALSE
           )
         END
       END
@@ -100,7 +100,7 @@ SELECT
         )
         THEN FALSE
         WHEN SUBSTR(JSON_FORMAT(p.r4), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
-        THEN CAST(p.r4 AS DOUBLE) >= 18
+        THEN TRY_CAST(p.r4 AS DOUBLE) >= 18
         ELSE NULL
       END
       AND CASE
@@ -111,7 +111,7 @@ SELECT
         )
         THEN FALSE
         WHEN SUBSTR(JSON_FORMAT(p.r4), 1, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
-        THEN CAST(p.r4 AS DOUBLE) <= 65
+        THEN TRY_CAST(p.r4 AS DOUBLE) <= 65
         ELSE NULL
       END
     END,

@@ -177,94 +177,13 @@ LEFT JOIN (
             THEN NULL
             ELSE CASE
               WHEN (
-                CASE
-                  WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                  THEN COALESCE(
-                    JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                    ELEMENT_AT(
-                      MAP_VALUES(
-                        MAP_FILTER(
-                          TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                          (k, x) -> LOWER(k) = 'url'
-                        )
-                      ),
-                      1
-                    )
-                  )
-                  ELSE NULL
-                END IS NULL
-              )
-              OR (
-                SUBSTR(
-                  JSON_FORMAT(
-                    CASE
-                      WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                      THEN COALESCE(
-                        JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                        ELEMENT_AT(
-                          MAP_VALUES(
-                            MAP_FILTER(
-                              TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                              (k, x) -> LOWER(k) = 'url'
-                            )
-                          ),
-                          1
-                        )
-                      )
-                      ELSE NULL
-                    END
-                  ),
-                  1,
-                  1
-                ) IN ('n')
+                e.r1 IS NULL
+              ) OR (
+                SUBSTR(JSON_FORMAT(e.r1), 1, 1) IN ('n')
               )
               THEN FALSE
-              WHEN SUBSTR(
-                JSON_FORMAT(
-                  CASE
-                    WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                    THEN COALESCE(
-                      JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                      ELEMENT_AT(
-                        MAP_VALUES(
-                          MAP_FILTER(
-                            TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                            (k, x) -> LOWER(k) = 'url'
-                          )
-                        ),
-                        1
-                      )
-                    )
-                    ELSE NULL
-                  END
-                ),
-                1,
-                1
-              ) IN ('"')
-              THEN STRPOS(
-                LOWER(
-                  JSON_EXTRACT_SCALAR(
-                    CASE
-                      WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                      THEN COALESCE(
-                        JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                        ELEMENT_AT(
-                          MAP_VALUES(
-                            MAP_FILTER(
-                              TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                              (k, x) -> LOWER(k) = 'url'
-                            )
-                          ),
-                          1
-                        )
-                      )
-                      ELSE NULL
-                    END,
-                    '$'
-                  )
-                ),
-                'pricing'
-              ) > 0
+              WHEN SUBSTR(JSON_FORMAT(e.r1), 1, 1) IN ('"')
+              THEN STRPOS(LOWER(JSON_EXTRACT_SCALAR(e.r1, '$')), 'pricing') > 0
               ELSE NULL
             END
           END
@@ -297,94 +216,13 @@ LEFT JOIN (
               THEN NULL
               ELSE CASE
                 WHEN (
-                  CASE
-                    WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                    THEN COALESCE(
-                      JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                      ELEMENT_AT(
-                        MAP_VALUES(
-                          MAP_FILTER(
-                            TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                            (k, x) -> LOWER(k) = 'url'
-                          )
-                        ),
-                        1
-                      )
-                    )
-                    ELSE NULL
-                  END IS NULL
-                )
-                OR (
-                  SUBSTR(
-                    JSON_FORMAT(
-                      CASE
-                        WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                        THEN COALESCE(
-                          JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                          ELEMENT_AT(
-                            MAP_VALUES(
-                              MAP_FILTER(
-                                TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                                (k, x) -> LOWER(k) = 'url'
-                              )
-                            ),
-                            1
-                          )
-                        )
-                        ELSE NULL
-                      END
-                    ),
-                    1,
-                    1
-                  ) IN ('n')
+                  e.r1 IS NULL
+                ) OR (
+                  SUBSTR(JSON_FORMAT(e.r1), 1, 1) IN ('n')
                 )
                 THEN FALSE
-                WHEN SUBSTR(
-                  JSON_FORMAT(
-                    CASE
-                      WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                      THEN COALESCE(
-                        JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                        ELEMENT_AT(
-                          MAP_VALUES(
-                            MAP_FILTER(
-                              TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                              (k, x) -> LOWER(k) = 'url'
-                            )
-                          ),
-                          1
-                        )
-                      )
-                      ELSE NULL
-                    END
-                  ),
-                  1,
-                  1
-                ) IN ('"')
-                THEN STRPOS(
-                  LOWER(
-                    JSON_EXTRACT_SCALAR(
-                      CASE
-                        WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                        THEN COALESCE(
-                          JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                          ELEMENT_AT(
-                            MAP_VALUES(
-                              MAP_FILTER(
-                                TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                                (k, x) -> LOWER(k) = 'url'
-                              )
-                            ),
-                            1
-                          )
-                        )
-                        ELSE NULL
-                      END,
-                      '$'
-                    )
-                  ),
-                  'pricing'
-                ) > 0
+                WHEN SUBSTR(JSON_FORMAT(e.r1), 1, 1) IN ('"')
+                THEN STRPOS(LOWER(JSON_EXTRACT_SCALAR(e.r1, '$')), 'pricing') > 0
                 ELSE NULL
               END
             END IS NULL
@@ -408,94 +246,13 @@ LEFT JOIN (
                 THEN NULL
                 ELSE CASE
                   WHEN (
-                    CASE
-                      WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                      THEN COALESCE(
-                        JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                        ELEMENT_AT(
-                          MAP_VALUES(
-                            MAP_FILTER(
-                              TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                              (k, x) -> LOWER(k) = 'url'
-                            )
-                          ),
-                          1
-                        )
-                      )
-                      ELSE NULL
-                    END IS NULL
-                  )
-                  OR (
-                    SUBSTR(
-                      JSON_FORMAT(
-                        CASE
-                          WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                          THEN COALESCE(
-                            JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                            ELEMENT_AT(
-                              MAP_VALUES(
-                                MAP_FILTER(
-                                  TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                                  (k, x) -> LOWER(k) = 'url'
-                                )
-                              ),
-                              1
-                            )
-                          )
-                          ELSE NULL
-                        END
-                      ),
-                      1,
-                      1
-                    ) IN ('n')
+                    e.r1 IS NULL
+                  ) OR (
+                    SUBSTR(JSON_FORMAT(e.r1), 1, 1) IN ('n')
                   )
                   THEN FALSE
-                  WHEN SUBSTR(
-                    JSON_FORMAT(
-                      CASE
-                        WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                        THEN COALESCE(
-                          JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                          ELEMENT_AT(
-                            MAP_VALUES(
-                              MAP_FILTER(
-                                TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                                (k, x) -> LOWER(k) = 'url'
-                              )
-                            ),
-                            1
-                          )
-                        )
-                        ELSE NULL
-                      END
-                    ),
-                    1,
-                    1
-                  ) IN ('"')
-                  THEN STRPOS(
-                    LOWER(
-                      JSON_EXTRACT_SCALAR(
-                        CASE
-                          WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-                          THEN COALESCE(
-                            JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
-                            ELEMENT_AT(
-                              MAP_VALUES(
-                                MAP_FILTER(
-                                  TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                                  (k, x) -> LOWER(k) = 'url'
-                                )
-                              ),
-                              1
-                            )
-                          )
-                          ELSE NULL
-                        END,
-                        '$'
-                      )
-                    ),
-                    'pricing'
-                  ) > 0
+                  WHEN SUBSTR(JSON_FORMAT(e.r1), 1, 1) IN ('"')
+                  THEN STRPOS(LOWER(JSON_EXTRACT_SCALAR(e.r1, '$')), 'pricing') > 0
                   ELSE NULL
                 END
               END
@@ -506,7 +263,30 @@ LEFT JOIN (
         ELSE NULL
       END
     ) AS u
-  FROM segmentql_events AS e
+  FROM (
+    SELECT
+      e.profile_id,
+      e."type",
+      e."timestamp",
+      e.event,
+      CASE
+        WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
+        THEN COALESCE(
+          JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["url"]'),
+          ELEMENT_AT(
+            MAP_VALUES(
+              MAP_FILTER(
+                TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
+                (k, x) -> LOWER(k) = 'url'
+              )
+            ),
+            1
+          )
+        )
+        ELSE NULL
+      END AS r1
+    FROM segmentql_events AS e
+  ) AS e
   WHERE
     (
       e."type" = 'pageOpened'
@@ -601,27 +381,12 @@ LEFT JOIN (
 LEFT JOIN (
   SELECT
     e.profile_id,
-    COUNT(CASE WHEN TRUE AND (
+    COUNT(CASE WHEN (
       TRUE
     ) THEN 1 ELSE NULL END) AS m,
-    COUNT(
-      CASE
-        WHEN (
-          TRUE AND (
-            TRUE IS NULL
-          )
-        )
-        OR (
-          FALSE AND (
-            NOT (
-              NOT TRUE
-            )
-          )
-        )
-        THEN 1
-        ELSE NULL
-      END
-    ) AS u
+    COUNT(CASE WHEN (
+      TRUE IS NULL
+    ) THEN 1 ELSE NULL END) AS u
   FROM segmentql_events AS e
   WHERE
     (
@@ -679,99 +444,46 @@ LEFT JOIN (
         ELSE NULL
       END
     ) AS u
-  FROM segmentql_events AS e
+  FROM (
+    SELECT
+      e.profile_id,
+      e."type",
+      e."timestamp",
+      e.event,
+      CASE
+        WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
+        THEN COALESCE(
+          JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["name"]'),
+          ELEMENT_AT(
+            MAP_VALUES(
+              MAP_FILTER(
+                TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
+                (k, x) -> LOWER(k) = 'name'
+              )
+            ),
+            1
+          )
+        )
+        ELSE NULL
+      END AS r1
+    FROM segmentql_events AS e
+  ) AS e
   WHERE
     (
       e."type" = 'eventOccurred'
     )
     AND CASE
       WHEN (
-        CASE
-          WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-          THEN COALESCE(
-            JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["name"]'),
-            ELEMENT_AT(
-              MAP_VALUES(
-                MAP_FILTER(
-                  TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                  (k, x) -> LOWER(k) = 'name'
-                )
-              ),
-              1
-            )
-          )
-          ELSE NULL
-        END IS NULL
-      )
-      OR (
-        SUBSTR(
-          JSON_FORMAT(
-            CASE
-              WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-              THEN COALESCE(
-                JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["name"]'),
-                ELEMENT_AT(
-                  MAP_VALUES(
-                    MAP_FILTER(
-                      TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                      (k, x) -> LOWER(k) = 'name'
-                    )
-                  ),
-                  1
-                )
-              )
-              ELSE NULL
-            END
-          ),
-          1,
-          1
-        ) IN ('n')
+        e.r1 IS NULL
+      ) OR (
+        SUBSTR(JSON_FORMAT(e.r1), 1, 1) IN ('n')
       )
       THEN FALSE
       ELSE (
-        SUBSTR(
-          JSON_FORMAT(
-            CASE
-              WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-              THEN COALESCE(
-                JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["name"]'),
-                ELEMENT_AT(
-                  MAP_VALUES(
-                    MAP_FILTER(
-                      TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                      (k, x) -> LOWER(k) = 'name'
-                    )
-                  ),
-                  1
-                )
-              )
-              ELSE NULL
-            END
-          ),
-          1,
-          1
-        ) IN ('"')
+        SUBSTR(JSON_FORMAT(e.r1), 1, 1) IN ('"')
       )
       AND (
-        JSON_EXTRACT_SCALAR(
-          CASE
-            WHEN SUBSTR(JSON_FORMAT(JSON_EXTRACT(e.event, '$["properties"]')), 1, 1) IN ('{')
-            THEN COALESCE(
-              JSON_EXTRACT(JSON_EXTRACT(e.event, '$["properties"]'), '$["name"]'),
-              ELEMENT_AT(
-                MAP_VALUES(
-                  MAP_FILTER(
-                    TRY_CAST(JSON_EXTRACT(e.event, '$["properties"]') AS MAP(VARCHAR, JSON)),
-                    (k, x) -> LOWER(k) = 'name'
-                  )
-                ),
-                1
-              )
-            )
-            ELSE NULL
-          END,
-          '$'
-        ) = 'trial_started'
+        JSON_EXTRACT_SCALAR(e.r1, '$') = 'trial_started'
       )
     END
     AND (
