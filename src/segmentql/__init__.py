@@ -12,6 +12,7 @@ The public surface is small and stable (see docs/api.md):
     format(text) -> str                canonical formatting
     Query.evaluate / .matches / .explain(variables, *, now=None, time_zone="UTC")
     compile_audiences({name: text}, schema=None) -> AudienceSet
+    prepare(variables) -> Prepared     variables read faster by every query (same results)
     Schema.load(path) / Schema.default()
     ProfileStore() / ProfileStore.open(path)
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from segmentql.compiler.audiences import AudienceSet
     from segmentql.compiler.explain import Explanation
     from segmentql.compiler.query import Query
+    from segmentql.runtime.budget import Budget
+    from segmentql.runtime.prepared import Prepared
     from segmentql.schema import Schema
     from segmentql.state import ProfileStore
     from segmentql.syntax.ast import Expr
@@ -46,6 +49,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AudienceSet",
+    "Budget",
     "Diagnostic",
     "EvaluationError",
     "Explanation",
@@ -64,10 +68,12 @@ __all__ = [
     "compile_audiences",
     "format",
     "parse",
+    "prepare",
 ]
 
 _LAZY = {
     "AudienceSet": "segmentql.compiler.audiences",
+    "Budget": "segmentql.runtime.budget",
     "Explanation": "segmentql.compiler.explain",
     "Query": "segmentql.compiler.query",
     "Schema": "segmentql.schema",
@@ -92,25 +98,31 @@ def parse(text: str, *, max_length: int = 500, max_depth: int = 64) -> Expr:
 
 
 def check(
-    text: str, schema: Schema | None = None, *, expect: type | None = None
+    text: str, schema: Schema | None = None, *, expect: type | None = None,
+    budget: Budget | None = None,
 ) -> list[Diagnostic]:
-    """Every diagnostic of `text` (syntax, names, types), sorted; never raises on bad input.
+    """Every diagnostic of `text` (syntax, names, types, worst-case cost), sorted; never
+    raises on bad input.
 
     `expect=bool` is the audience use: a query whose result is not boolean is reported.
+    `budget` is the budget the cost estimate compares with (default `Budget()`).
     """
     from segmentql.checker import check as check_text
 
-    return check_text(text, schema, expect=expect)
+    return check_text(text, schema, expect=expect, budget=budget)
 
 
 def compile(
-    text: str, schema: Schema | None = None, *, expect: type | None = None
+    text: str, schema: Schema | None = None, *, expect: type | None = None,
+    budget: Budget | None = None,
 ) -> Query:
-    """A compiled query (cached by text, schema and `expect`); raises `QueryError` with the
-    diagnostics when the query has errors."""
+    """A compiled query (cached by text, schema, `expect` and `budget`); raises `QueryError`
+    with the diagnostics when the query has errors. Every evaluation runs under `budget`
+    (default `Budget()`; see docs/semantics.md, "Cost model and budget")."""
     from segmentql.compiler import compile_query
+    from segmentql.runtime.budget import DEFAULT_BUDGET
 
-    return compile_query(text, schema, expect=expect)
+    return compile_query(text, schema, expect=expect, budget=budget or DEFAULT_BUDGET)
 
 
 def compile_audiences(
@@ -120,6 +132,15 @@ def compile_audiences(
     from segmentql.compiler import compile_audiences as compile_set
 
     return compile_set(audiences, schema)
+
+
+def prepare(variables: Mapping[str, Any]) -> Prepared:
+    """`variables` prepared once for many evaluations (a read-only mapping equal to it):
+    `custom` attributes resolved and names case-folded up front, so every query reads it
+    with one dict lookup per attribute and gives the same results as on `variables`."""
+    from segmentql.runtime.prepared import prepare as prepare_variables
+
+    return prepare_variables(variables)
 
 
 def format(text: str) -> str:

@@ -1,5 +1,6 @@
 """Property tests: negated tests are exactly `not`; `matches` never raises on generated
-profiles; the three renderings (evaluate, matches, explain) agree; threads agree."""
+profiles; the three renderings (evaluate, matches, explain) agree; plain, generic and prepared
+variables agree; threads agree."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from segmentql.compiler import compile_audiences, compile_query
 from segmentql.runtime.errors import ErrorValue
+from segmentql.runtime.prepared import prepare
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 40), st.sampled_from([0.3, 1.0, -2.5]),
@@ -119,6 +121,28 @@ def test_plain_and_generic_paths_agree(profile: dict[str, Any]) -> None:
     for positive, negative in COMPILED:
         for query in (positive, negative):
             assert query.matches(profile) is query.matches(frozen), (query.text, profile)
+
+
+# queries that read several spellings, `custom` itself and whole variables (which take the
+# general path on prepared variables)
+CASE_QUERIES = [compile_query(text) for text in (
+    'user\'s plan is "pro" and user\'s PLAN is "pro"',
+    'user\'s Plan is "PRO" or user\'s age > 17',
+    'user\'s custom\'s plan is "pro"',
+    "user is empty",
+    'user\'s city is "pro" or session\'s plan is "free"',
+    "count of user's interests >= 1 or user's plan is null",
+)]
+
+
+@given(profiles)
+def test_prepared_path_agrees(profile: dict[str, Any]) -> None:
+    prepared = prepare(profile)
+    for query in [q for pair in COMPILED for q in pair] + CASE_QUERIES:
+        assert query.matches(prepared) is query.matches(profile), (query.text, profile)
+        expected = _value(query, profile)
+        assert _value(query, prepared) == expected, (query.text, profile)
+    assert AUDIENCE_SET.evaluate(prepared) == AUDIENCE_SET.evaluate(profile)
 
 
 AUDIENCES = {f"t{i}": p for i, (p, _) in enumerate(TESTS)}

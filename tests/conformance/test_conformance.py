@@ -3,8 +3,9 @@
 One test per case, id `<file>::<name>`. Each case is compiled with
 `segmentql.compiler.compile_query` and evaluated with its `variables`, `now` and `time_zone`;
 the result must conform to `expected` (typed tags decoded), or the stated error must be raised
-in the stated phase. `Query.matches` is checked too: True exactly when the result is `true`,
-and never raising on data.
+in the stated phase. `Query.explain` must give the same value, and so must the variables
+`prepare`d (the form store snapshots take); `Query.matches` is checked too: True exactly when
+the result is `true`, and never raising on data.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ pytest.importorskip(
 from conformance_corpus import Case, decode, load_all, mismatch, parse_datetime  # noqa: E402
 
 from segmentql.errors import EvaluationError, QueryError  # noqa: E402
+from segmentql.runtime.prepared import prepare  # noqa: E402
 
 CASES = load_all()
 
@@ -70,4 +72,11 @@ def test_case(case: Case) -> None:
     expected = decode(data["expected"])
     why = mismatch(expected, result)
     assert why is None, why
+    explained = query.explain(variables, **kwargs).value  # type: ignore[attr-defined]
+    why = mismatch(expected, explained)
+    assert why is None, f"explain: {why}"
+    prepared = prepare(variables)
+    why = mismatch(expected, query.evaluate(prepared, **kwargs))  # type: ignore[attr-defined]
+    assert why is None, f"prepared: {why}"
+    assert query.matches(prepared, **kwargs) is (expected is True)  # type: ignore[attr-defined]
     assert query.matches(variables, **kwargs) is (expected is True)  # type: ignore[attr-defined]

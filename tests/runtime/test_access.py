@@ -18,7 +18,8 @@ def value(text: str, variables: object, **kwargs: object) -> object:
 def test_custom_first_then_key_then_virtual() -> None:
     assert value("user's plan", {"user": {"plan": "free", "custom": {"plan": "pro"}}}) == "pro"
     assert value("user's plan", {"user": {"plan": "free", "custom": {"plan": None}}}) == "free"
-    assert value("user's plan", {"user": {"custom": {"PLAN": "x"}, "plan": "y"}}) == "y"
+    # a custom attribute shadows the standard one whatever the case of either name
+    assert value("user's plan", {"user": {"custom": {"PLAN": "x"}, "plan": "y"}}) == "x"
     assert value("user's name", {"user": {"firstName": "Ann"}}) == "Ann"
     assert value("user's name", {"user": {"name": "Stored", "firstName": "A"}}) == "Stored"
 

@@ -31,8 +31,9 @@ class AudienceSet:
         plain = gen.sibling(plain=True)
         plain.prepare(roots)
         plain_bodies = plain.generate_bodies(lambda: [plain.true(root) for root in roots])
-        general = "".join(body + ", " for body in bodies)
-        fast = "".join(body + ", " for body in plain_bodies)
+        # exactly True/False whatever a data value's `__eq__` returns
+        general = "".join(f"(True if ({body}) else False), " for body in bodies)
+        fast = "".join(f"(True if ({body}) else False), " for body in plain_bodies)
         #: The generated Python source of the shared function.
         self.source = gen.build_function("_ENTRY_general", f"({general})") + plain.build_function(
             "_ENTRY_audiences", f"({fast})", bail="return _ENTRY_general(_v, _now, _tz)"

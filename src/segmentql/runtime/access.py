@@ -2,9 +2,11 @@
 
 `V's name` on a context variable reads `V.custom.name` if present, else the key `name` of
 `V`, else a virtual attribute (`age` from `birthDate`, `name` from first and last name,
-`page`'s `query` from its `url`), else null. Names match case-insensitively; an exact-case
-hit anywhere wins over a case-insensitive one (the generated code tries the exact key
-inline, these helpers do the rest). Reading through null gives null; a date, datetime, time
+`page`'s `query` from its `url`), else null. Names match case-insensitively, so the name's
+case never changes the result: `custom` is searched (exact case, then ignoring case) before
+`V`'s own keys (exact case, then ignoring case); within one mapping an exact-case key wins
+over one that differs in case (the generated code tries the exact key inline, these helpers
+do the rest). Reading through null gives null; a date, datetime, time
 or ISO string of one has its parts (`year`, `weekday`, `hour`, ...); reading any other
 attribute of a number, string or list is a type-mismatch error value.
 """
@@ -21,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from segmentql.diagnostics import NO_SPAN, Span
 from segmentql.runtime.errors import MISSING, ErrorValue
+from segmentql.runtime.prepared import FOLDED
 from segmentql.runtime.temporal import part_kind, temporal_part
 from segmentql.runtime.values import CURRENT_ZONE, a_kind
 
@@ -63,6 +66,8 @@ def fold_miss(mapping: dict[Any, Any], lowered: str, name: str | None = None) ->
     None is a hit: null, whatever other spellings hold."""
     if name is not None and name in mapping:
         return None
+    if FOLDED in mapping:  # a Prepared view: complete in lower case
+        return mapping.get(lowered)
     try:
         table = _FOLDS[tuple(mapping)]
     except KeyError:
@@ -122,19 +127,17 @@ def read_variable_attribute(
     if not isinstance(target, Mapping):
         return _part_or_mismatch(target, name, span)
     if custom is not None:
+        # a custom attribute shadows the standard one whatever the case of either name:
+        # exact case first, then ignoring case, both before the variable's own keys
         value = custom.get(name)
         if value is not None:
             return value
-    value = target.get(name, MISSING)
-    if value is not MISSING and (value is not None or custom is None):
-        return value
-    if custom is not None:
         value = fold_get(custom, lowered)
         if value is not MISSING and value is not None:
             return value
-        value = target.get(name, MISSING)
-        if value is not MISSING:
-            return value
+    value = target.get(name, MISSING)
+    if value is not MISSING:
+        return value
     value = fold_get(target, lowered)
     if value is not MISSING:
         return value

@@ -5,16 +5,19 @@ Representation (chosen for read speed): a `Snapshot` is a read-only `Mapping` wh
 The evaluator therefore takes its plain-dict fast path on everything below the top level, and
 nothing a caller does to those objects can reach the store's state (they are never shared).
 Request-time variables (`page`, `location`, ...) are included as given, not copied.
+A snapshot is a `Prepared` mapping (`segmentql.runtime.prepared`): built once, it carries what
+the generated code would otherwise check on every call, so store snapshots take the fast path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from pyrsistent import PMap
 
+from segmentql.runtime.prepared import Prepared
 from segmentql.state.model import Profile, Session, TrackedEvent
 from segmentql.state.policy import StatePolicy
 from segmentql.state.values import copy_json, thaw
@@ -22,51 +25,14 @@ from segmentql.state.values import copy_json, thaw
 REQUEST_VARIABLES = ("page", "location", "device", "browser", "campaign", "cart", "context")
 
 
-class Snapshot(Mapping[str, Any]):
+class Snapshot(Prepared):
     """Variables for `Query.matches`: `user`, `session`, `account`, `events` and any
     request-time variables given when it was taken. `events` is built on first access (most
-    audiences never read it)."""
+    audiences never read it). A `Prepared` mapping: its `Mapping` face is the variables as
+    built here; the evaluator reads each variable through a view with `custom` attributes
+    resolved in front and names case-folded, built once (see `segmentql.runtime.prepared`)."""
 
-    __slots__ = ("_lazy", "_variables")
-
-    def __init__(
-        self, variables: dict[str, Any], lazy: dict[str, Callable[[], Any]] | None = None
-    ) -> None:
-        self._variables = variables
-        self._lazy = lazy or {}
-
-    def __getitem__(self, name: str) -> Any:
-        try:
-            return self._variables[name]
-        except KeyError:
-            builder = self._lazy.get(name)
-            if builder is None:
-                raise
-            return self._variables.setdefault(name, builder())
-
-    def __iter__(self) -> Iterator[str]:
-        self._build_all()
-        return iter(self._variables)
-
-    def __len__(self) -> int:
-        return len(self._variables) + sum(1 for n in self._lazy if n not in self._variables)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._variables or name in self._lazy
-
-    def get(self, name: str, default: Any = None) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            return default
-
-    def _build_all(self) -> None:
-        for name in self._lazy:
-            self[name]
-
-    def __repr__(self) -> str:
-        self._build_all()
-        return f"Snapshot({self._variables!r})"
+    __slots__ = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready copy: datetimes as ISO-8601 strings, durations as ISO-8601 `PT…S`."""
@@ -88,6 +54,10 @@ def _jsonable(value: Any) -> Any:
         text = f"{seconds:.6f}".rstrip("0").rstrip(".")
         return f"PT{text}S"
     return value
+
+
+#: `Snapshot.to_json`'s conversion of one value (the PostgreSQL rows use it too).
+jsonable = _jsonable
 
 
 def empty_stats() -> dict[str, int]:
@@ -163,8 +133,6 @@ def events_variable(profile: Profile | None, limit: int) -> list[dict[str, Any]]
 
 def _properties(event: TrackedEvent) -> dict[str, Any]:
     plain = event.plain
-    if plain is None:
-        return thaw(event.properties)  # type: ignore[no-any-return]
     if event.flat:
         return dict(plain)
     return copy_json(plain)  # type: ignore[no-any-return]
@@ -193,8 +161,7 @@ def build_snapshot(
         "session": session_variable(profile.session if profile else None, policy, now),
         "account": account_variable(profile, groups),
     }
-    for name in REQUEST_VARIABLES:
-        value = request.get(name)
-        if value is not None:
+    for name, value in request.items():
+        if value is not None and name not in variables:
             variables[name] = value
     return Snapshot(variables, {"events": lambda: events_variable(profile, policy.max_events_per_profile)})

@@ -1,0 +1,208 @@
+"""Prepared variables: the per-call checks of attribute reads done once, up front.
+
+Reading `V's name` from a plain dict costs the generated code two checks per context variable
+(is `V` a plain dict, and does it hold `custom` attributes that would shadow its own keys?)
+and, when the name is absent, a pass over `V`'s keys for a spelling that differs in case only.
+A `Prepared` mapping does that work once, when it is built, so that many queries can read it:
+for each context variable that is a plain dict it keeps a **view**, a plain dict in which
+
+- `custom` attributes are already resolved in front of `V`'s own keys (spec §3), so the view
+  has no `custom` key and the fast path of the generated code applies to it;
+- every attribute is present under its stored spelling and under its lower-cased name, with
+  the value `V's name` resolves to for any spelling of that name (the case of a name never
+  changes the result), so reading it is one dict lookup;
+- the key `FOLDED` marks the view as complete: a lower-cased name it lacks is absent in every
+  case, so a miss needs no search of the keys.
+
+A variable gets no view (and is read from the caller's value, as from a plain dict) when it is
+not a plain dict, or when one of its mappings holds two names that differ only in case (then
+which one a name reads depends on the name's exact case). Virtual attributes (`age`, `name`,
+`page`'s `query`) are not stored: they depend on the evaluation's clock and are derived from
+the view on a miss, as from a plain dict.
+
+The `Mapping` face of a `Prepared` (`[]`, `get`, iteration, `items`, `==`, `repr`) is the
+variables exactly as given; only the generated code reads the views, with `dict.get` on the
+object (a `Prepared` is a `dict` subclass whose own storage holds them). Whole-variable reads
+(`user is empty`, `user's custom`) are compiled to take the general path, which sees the
+variables as given. A `Prepared` is read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
+from typing import Any, NoReturn
+
+from segmentql.runtime.errors import MISSING
+
+
+class _Folded:
+    """The key marking a complete view (never a string, so no attribute name meets it)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "FOLDED"
+
+
+FOLDED = _Folded()
+
+#: The attribute name that is never put in a view: reading it takes the general path.
+CUSTOM = "custom"
+
+
+def view_of(target: Any) -> dict[Any, Any] | None:
+    """The view of a context variable's value (see the module docstring), or None when the
+    value is not a plain dict or a name in it is ambiguous ignoring case."""
+    if target.__class__ is not dict:
+        return None
+    own = _by_lowered(target)
+    if own is None:
+        return None
+    custom = target.get(CUSTOM)
+    shadow = _by_lowered(custom) if isinstance(custom, Mapping) and custom else {}
+    if shadow is None:
+        return None
+    # spec §3: a non-null custom value, else the variable's own key (null included); a name
+    # only null in custom and absent from the variable stays absent (virtual attributes)
+    resolved = {lowered: value for lowered, (_, value) in own.items()}
+    for lowered, (_, value) in shadow.items():
+        if value is not None:
+            resolved[lowered] = value
+    view: dict[Any, Any] = {}
+    for table in (own, shadow):
+        for lowered, (spellings, _) in table.items():
+            if lowered in resolved:
+                value = resolved[lowered]
+                for spelling in spellings:
+                    view[spelling] = value
+    view.update(resolved)
+    view[FOLDED] = True
+    return view
+
+
+def _by_lowered(mapping: Mapping[Any, Any]) -> dict[str, tuple[tuple[str, ...], Any]] | None:
+    """Lower-cased name -> (its spelling, its value) for the string keys of `mapping`, but
+    `custom`; None when two keys differ only in case."""
+    table: dict[str, tuple[tuple[str, ...], Any]] = {}
+    for key, value in mapping.items():
+        if key.__class__ is not str:
+            continue
+        lowered = key.lower()
+        if lowered in table:
+            return None
+        if lowered != CUSTOM:
+            table[lowered] = ((key,), value)
+    return table
+
+
+class Prepared(dict):  # type: ignore[type-arg]
+    """Variables prepared for many evaluations (see the module docstring).
+
+    `Prepared(variables)` takes any mapping of variable names; `lazy` maps names to functions
+    building a variable on first access (the store's `events`)."""
+
+    __slots__ = ("_lazy", "_variables")
+
+    def __init__(
+        self, variables: Mapping[str, Any], lazy: dict[str, Callable[[], Any]] | None = None
+    ) -> None:
+        super().__init__()
+        self._variables: dict[str, Any] = dict(variables)
+        self._lazy = lazy or {}
+        store = dict.__setitem__
+        for name, value in self._variables.items():
+            view = view_of(value)
+            store(self, name, value if view is None else view)
+
+    # the Mapping face: the variables as given ------------------------------------------------
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._variables[name]
+        except KeyError:
+            builder = self._lazy.get(name)
+            if builder is None:
+                raise
+            value = self._variables.setdefault(name, builder())
+            view = view_of(value)
+            dict.__setitem__(self, name, value if view is None else view)
+            return value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __iter__(self) -> Iterator[str]:
+        self._build_all()
+        return iter(self._variables)
+
+    def __len__(self) -> int:
+        return len(self._variables) + sum(1 for n in self._lazy if n not in self._variables)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._variables or name in self._lazy
+
+    def keys(self) -> KeysView[str]:  # type: ignore[override]
+        self._build_all()
+        return self._variables.keys()
+
+    def values(self) -> ValuesView[Any]:  # type: ignore[override]
+        self._build_all()
+        return self._variables.values()
+
+    def items(self) -> ItemsView[str, Any]:  # type: ignore[override]
+        self._build_all()
+        return self._variables.items()
+
+    def __eq__(self, other: object) -> bool:
+        self._build_all()
+        if isinstance(other, Prepared):
+            other._build_all()
+            return self._variables == other._variables
+        return self._variables == other
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        self._build_all()
+        return f"{type(self).__name__}({self._variables!r})"
+
+    def copy(self) -> dict[str, Any]:
+        """A plain dict of the variables as given."""
+        self._build_all()
+        return dict(self._variables)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (prepare, (self.copy(),))
+
+    def _build_all(self) -> None:
+        for name in self._lazy:
+            self[name]
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError(f"{type(self).__name__} is read-only")
+
+    __setitem__ = __delitem__ = _read_only
+    update = pop = popitem = clear = setdefault = _read_only
+
+
+def prepare(variables: Mapping[str, Any]) -> Prepared:
+    """`variables` prepared for many evaluations: every query reads it as it reads the plain
+    mapping (same results), faster; build it once per request and pass it to
+    `Query.matches`, `AudienceSet.evaluate`, etc."""
+    if isinstance(variables, Prepared):
+        return variables
+    return Prepared(variables)
+
+
+def is_view(value: Any) -> bool:
+    """`value` is a view built here (for tests and explanations)."""
+    return value.__class__ is dict and FOLDED in value
+
+
+__all__ = ["FOLDED", "MISSING", "Prepared", "is_view", "prepare", "view_of"]
