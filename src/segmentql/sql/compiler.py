@@ -254,7 +254,6 @@ class Compiler:
             return self.const_truth(value, node)
         j = value.sql
         assert j is not None
-        d = self.d
         body = case((or_(is_null(j), self.kind_is(j, "null")), FALSE),
                     (self.kind_is(j, "boolean"), self.truth(j)), default=NULL)
         return self.guard(value, body)
@@ -549,7 +548,6 @@ class Compiler:
 
     def scalar_member(self, e: exp.Expression, c: Any, node: A.Node) -> exp.Expression:
         """`e` (JSON) equals the scalar constant `c` (values_equal), as SQL TRUE/FALSE."""
-        d = self.d
         if c is None:
             return self.nullish(e)
         if isinstance(c, bool):
@@ -577,7 +575,6 @@ class Compiler:
         return self.scalar_member(j, c, node)
 
     def order(self, j: exp.Expression, sym: str, c: Any, node: A.Node) -> exp.Expression:
-        d = self.d
         if c is None:
             return FALSE
         ops: dict[str, Callable[..., exp.Expression]] = {
@@ -655,7 +652,6 @@ class Compiler:
         return case((self.nullish(j), FALSE), default=any_equal)
 
     def shared(self, j: exp.Expression, op: A.TestOp, c: Any, node: A.Node) -> exp.Expression:
-        d = self.d
         wanted = self.members_of(c, node)
         if wanted is None:
             wanted = [c]
