@@ -465,7 +465,7 @@ class Compiler:
             body = case(
                 (or_(is_null(j), self.kind_is(j, "null")), TRUE),
                 (self.kind_is(j, "string"), eq(self.text(j), lit(""))),
-                (self.kind_is(j, "array", "object"), eq(d.size(j), num(0))),
+                (self.kind_is(j, "array", "object"), eq(self.size(j), num(0))),
                 default=FALSE,
             )
             self.need("elements", node, "'is empty' on lists and maps")
@@ -513,6 +513,7 @@ class Compiler:
         kind = self.typed.get(id(j))
         if kind is None:
             return self.d.kind_is(j, *kinds)
+        kind = "array" if kind == "strings" else kind
         if "null" in kinds and kind in kinds:
             return TRUE
         if "null" in kinds:
@@ -523,6 +524,19 @@ class Compiler:
 
     def text(self, j: exp.Expression) -> exp.Expression:
         return j if id(j) in self.typed else self.d.text(j)
+
+    def size(self, j: exp.Expression) -> exp.Expression:
+        if self.typed.get(id(j)) == "strings":
+            return fn("len", j)
+        return self.d.size(j)
+
+    def count_elements(self, j: exp.Expression, var: str,
+                       predicate: exp.Expression) -> exp.Expression:
+        if self.typed.get(id(j)) == "strings":
+            kept = fn("list_filter", j, exp.Lambda(this=predicate,
+                                                   expressions=[exp.to_identifier(var)]))
+            return coalesce(fn("len", kept), num(0))
+        return self.d.count_elements(j, var, predicate)
 
     def number(self, j: exp.Expression) -> exp.Expression:
         return j if id(j) in self.typed else self.d.number(j)
@@ -623,7 +637,10 @@ class Compiler:
         var = self.fresh()
         e = exp.column(var)
         self.need("elements", node, "collection tests on profile lists")
-        return self.d.any_element(j, var, self.scalar_member(e, c, node))
+        if self.typed.get(id(j)) == "strings":
+            self.typed[id(e)] = "string"
+        return exp.GT(this=self.count_elements(j, var, self.scalar_member(e, c, node)),
+                      expression=num(0))
 
     def contains(self, j: exp.Expression, c: Any, node: A.Node) -> exp.Expression:
         d = self.d
@@ -702,6 +719,8 @@ class Compiler:
         name = node.item.lower()
         saved = self.scope.get(name)
         self.scope[name] = Val(sql=item)
+        if self.typed.get(id(j)) == "strings":
+            self.typed[id(item)] = "string"
         try:
             cond = self.boolean(node.condition)
         finally:
@@ -709,10 +728,9 @@ class Compiler:
                 self.scope.pop(name, None)
             else:
                 self.scope[name] = saved
-        d = self.d
-        true_n = d.count_elements(j, var, exp.Is(this=paren(cond), expression=TRUE))
-        err_n = d.count_elements(j, var, is_null(cond))
-        false_n = d.count_elements(j, var, exp.Is(this=paren(cond), expression=FALSE))
+        true_n = self.count_elements(j, var, exp.Is(this=paren(cond), expression=TRUE))
+        err_n = self.count_elements(j, var, is_null(cond))
+        false_n = self.count_elements(j, var, exp.Is(this=paren(cond), expression=FALSE))
         has_err = exp.GT(this=err_n, expression=num(0))
         kind = node.kind
         if kind is A.QuantifierKind.EVERY:

@@ -61,6 +61,8 @@ def _kind(value: Any) -> str:
         return "number" if abs(value) <= _EXACT else "other"
     if isinstance(value, str):
         return "string"
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return "strings"
     return "other"
 
 
@@ -215,7 +217,8 @@ class Rows:
         """Typed columns for keys of one scalar kind (recorded in the stats)."""
         import pyarrow as pa
 
-        types = {"string": pa.string(), "number": pa.float64(), "boolean": pa.bool_()}
+        types = {"string": pa.string(), "number": pa.float64(), "boolean": pa.bool_(),
+                 "strings": pa.list_(pa.string())}
         out: dict[str, Any] = {}
         for column, stats in self.stats.items():
             stats.shredded = {}
@@ -233,8 +236,11 @@ class Rows:
                 for obj in self.values[column]:
                     source = obj.get("custom") if in_custom and obj is not None else obj
                     item = source.get(key) if isinstance(source, Mapping) else None
-                    values.append(float(item) if kind == "number" and item is not None
-                                  else item)
+                    if kind == "number" and item is not None:
+                        item = float(item)
+                    elif kind == "strings" and item is not None:
+                        item = list(item)
+                    values.append(item)
                 out[name] = pa.array(values, types[kind])
                 stats.shredded[(in_custom, key)] = (name, kind)
         return out
