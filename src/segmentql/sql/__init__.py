@@ -170,8 +170,8 @@ def duckdb_connection(parquet: Path | None = None, rows: Rows | None = None) -> 
         "CAST(session_data AS JSON) AS session_data, "
         f"CAST(account_data AS JSON) AS account_data) FROM {profiles_src}")
     con.execute(
-        f"CREATE VIEW {EVENTS} AS SELECT profile_id, seq, type, timestamp, "
-        f"CAST(event AS JSON) AS event FROM {events_src}")
+        f"CREATE VIEW {EVENTS} AS SELECT * REPLACE (CAST(event AS JSON) AS event) "
+        f"FROM {events_src}")
     return con
 
 
@@ -211,6 +211,7 @@ def matches_many(
     stats = None
     if engine == "duckdb":
         layout.shredded_columns()
+        layout.shredded_columns(events=True)
         stats = layout.layout_stats()
     audiences = compile_sql(query, dialect=target, schema=schema, now=now,
                             time_zone=time_zone, stats=stats)

@@ -47,7 +47,7 @@ from segmentql.sql.dialects import (
     or_,
     paren,
 )
-from segmentql.sql.layout import LayoutStats
+from segmentql.sql.layout import PROPERTIES, LayoutStats
 from segmentql.syntax import ast as A
 
 #: Profile variables the layout holds, by the column that holds them.
@@ -361,6 +361,23 @@ class Compiler:
         self.typed[id(column)] = kind
         return Val(sql=column, path=None)
 
+    def shredded_property(self, name: str) -> Val | None:
+        """An event property from its typed column, when the statistics prove it the same."""
+        stats = self.stats.columns.get(PROPERTIES) if self.stats is not None else None
+        if stats is None or not stats.objects:
+            return None
+        if stats.spellings(False, name.lower()) - {name}:
+            return None
+        if name not in stats.keys:
+            return Val(const=None)
+        shredded = stats.shredded.get((False, name))
+        if shredded is None:
+            return None
+        column_name, kind = shredded
+        column = self.hoist.column(f"event.{name!r}:typed", exp.column(column_name, table="e"))
+        self.typed[id(column)] = kind
+        return Val(sql=column)
+
     def read(self, target: Val, name: str, node: A.Node) -> Val:
         """`target's name` on a nested value: exact key, then ignoring case."""
         if target.is_const and not target.const_error and target.const is None:
@@ -370,6 +387,13 @@ class Compiler:
         if name.lower() in DATE_PARTS:
             raise Unsupported("Q404", f"'{name}' may be a date part; date parts are not "
                               "compiled to SQL", node)
+        if target.sql is not None and id(target.sql) in self.typed:
+            # An attribute of a string, number, boolean or list: Q301 unless it is null.
+            return Val(sql=NULL, err=not_(is_null(target.sql)))
+        if target.path == "event":
+            fast = self.shredded_property(name)
+            if fast is not None:
+                return fast
         d = self.d
         j = target.sql
         assert j is not None

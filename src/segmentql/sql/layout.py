@@ -26,6 +26,8 @@ EVENTS = "segmentql_events"
 PROFILES_FILE = "profiles.parquet"
 EVENTS_FILE = "events.parquet"
 VARIABLES = {"user": "user_data", "session": "session_data", "account": "account_data"}
+#: The statistics key (and typed-column prefix) of the events' `properties`.
+PROPERTIES = "properties"
 
 
 class LayoutError(SegmentqlError):
@@ -153,8 +155,10 @@ class Rows:
     """Column lists for the two relations, filled one profile at a time."""
 
     def __init__(self) -> None:
-        self.stats = {column: ColumnStats() for column in VARIABLES.values()}
-        self.values: dict[str, list[Any]] = {column: [] for column in VARIABLES.values()}
+        self.stats = {column: ColumnStats() for column in (*VARIABLES.values(),
+                                                           PROPERTIES)}
+        self.values: dict[str, list[Any]] = {column: [] for column in (*VARIABLES.values(),
+                                                                       PROPERTIES)}
         self.profiles: dict[str, list[Any]] = {
             "profile_id": [], "user_id": [], "user_data": [], "session_data": [],
             "account_data": [], "updated_at": []}
@@ -204,6 +208,10 @@ class Rows:
             e["seq"].append(seq)
             e["type"].append(kind if isinstance(kind, str) else None)
             e["timestamp"].append(event_timestamp(event))
+            properties = event.get("properties")
+            self.stats[PROPERTIES].add(properties)
+            self.values[PROPERTIES].append(properties if isinstance(properties, Mapping)
+                                           else None)
             try:
                 e["event"].append(json_text(event))
             except (TypeError, ValueError) as exc:
@@ -213,14 +221,17 @@ class Rows:
     def layout_stats(self) -> LayoutStats:
         return LayoutStats(self.stats)
 
-    def shredded_columns(self) -> dict[str, Any]:
-        """Typed columns for keys of one scalar kind (recorded in the stats)."""
+    def shredded_columns(self, events: bool = False) -> dict[str, Any]:
+        """Typed columns for keys of one scalar kind (recorded in the stats): the profiles'
+        (or with `events`, the events' `properties`)."""
         import pyarrow as pa
 
         types = {"string": pa.string(), "number": pa.float64(), "boolean": pa.bool_(),
                  "strings": pa.list_(pa.string())}
         out: dict[str, Any] = {}
         for column, stats in self.stats.items():
+            if (column == PROPERTIES) != events:
+                continue
             stats.shredded = {}
             if not stats.objects or not stats.custom_objects:
                 continue
@@ -264,6 +275,7 @@ class Rows:
             "type": pa.array(self.events["type"], pa.string()),
             "timestamp": pa.array(self.events["timestamp"], ts),
             "event": pa.array(self.events["event"], pa.string()),
+            **self.shredded_columns(events=True),
         })
         return profiles, events
 
