@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "segmentql.cli.state",
     "segmentql.cli.store",
     "segmentql.cli.lsp",
+    "segmentql.cli.sql",
     "segmentql.cli.serve",
     "segmentql.cli.project",
 )
