@@ -10,7 +10,8 @@ exit 0 or 1 (1 is a documented outcome: findings, no match) and never print a tr
 A few lines cannot run here, and each kind is run elsewhere: installing packages and making a
 virtual environment (tests/project/test_newcomer.py does that, in a fresh venv), the whole
 test suite (CI runs it), the language server, which serves until its editor leaves
-(tests/lsp/test_server_e2e.py), and the benchmarks (bench/, never in the suite). They are
+(tests/lsp/test_server_e2e.py) and the service, which serves until stopped
+(tests/service/test_service_doc.py), and the benchmarks (bench/, never in the suite). They are
 recognised below, by name; any other line runs.
 """
 
@@ -37,6 +38,7 @@ ELSEWHERE = {
     r"^python3 -m pip install -e '/path/to/": "test_newcomer.py (from the checkout)",
     r"^python3 -m pytest( --deep)?$": "CI: the whole suite",
     r"^segmentql lsp\b": "tests/lsp/test_server_e2e.py",
+    r"^segmentql serve\b": "tests/service/test_service_doc.py (a live service process)",
     r"^python3 bench/": "bench/, by hand",
 }
 
