@@ -195,3 +195,12 @@ def test_the_estimate_is_quiet_on_ordinary_queries() -> None:
 def test_estimate_warnings_do_not_stop_compilation() -> None:
     query = segmentql.compile(SELF_APPLIED)
     assert [d.code for d in query.diagnostics] == ["Q227"]
+
+
+def test_audience_sets_run_under_a_budget() -> None:
+    three = ("some a in 1..30 satisfies some b in 1..30 satisfies some c in 1..30 satisfies "
+             "a + b + c > 80")
+    audiences = segmentql.compile_audiences({"slow": three, "pro": 'user\'s plan is "pro"'})
+    assert audiences.evaluate({"user": {"plan": "pro"}}) == {"slow": False, "pro": True}
+    roomy = segmentql.compile_audiences({"slow": three}, budget=Budget(steps=50_000))
+    assert roomy.evaluate({}) == {"slow": True}
