@@ -9,9 +9,9 @@ exit 0 or 1 (1 is a documented outcome: findings, no match) and never print a tr
 
 A few lines cannot run here, and each kind is run elsewhere: installing packages and making a
 virtual environment (tests/project/test_newcomer.py does that, in a fresh venv), the whole
-test suite (CI runs it), the language server, which serves until its editor leaves
-(tests/lsp/test_server_e2e.py), and the benchmarks (bench/, never in the suite). They are
-recognised below, by name; any other line runs.
+test suite (CI runs it), the language server and the HTTP service, which serve until stopped
+(tests/lsp/test_server_e2e.py, tests/service/), and the benchmarks (bench/, never in the
+suite). They are recognised below, by name; any other line runs.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ ELSEWHERE = {
     r"^python3 -m pip install -e '/path/to/": "test_newcomer.py (from the checkout)",
     r"^python3 -m pytest( --deep)?$": "CI: the whole suite",
     r"^segmentql lsp\b": "tests/lsp/test_server_e2e.py",
+    r"^segmentql serve\b": "tests/service (started as a real process)",
     r"^python3 bench/": "bench/, by hand",
 }
 
