@@ -132,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
         from segmentql.service.app import Service, ServiceError
     except ImportError as exc:
         raise CommandError(
-            f"the service needs the 'serve' extra (pip install 'segmentql[serve]'): {exc}"
+            f"the service needs the 'serve' extra; segmentql is installed from its repository, so "
+            f"in your checkout run: python3 -m pip install -e '.[serve]' ({exc})"
         ) from None
 
     defaults, server = project_defaults(args)
