@@ -10,6 +10,7 @@
     [tool.segmentql.limits]
     max_length = 500
     max_depth = 64
+    budget_steps = 100000                     # the evaluation budget (--budget-steps ...)
 
     [tool.segmentql.lint]
     select = ["Q2"]                           # codes or code prefixes
@@ -45,9 +46,10 @@ PYPROJECT = "pyproject.toml"
 
 KEYS = ("schema", "audiences", "time_zone", "store", "limits", "lint", "serve")
 LINT_KEYS = ("select", "ignore", "strict")
-#: Limits this module checks itself; any other key of `[limits]` is passed on unchecked
-#: (the cost-budget settings are read by the compiler's safety checks).
-KNOWN_LIMITS = ("max_length", "max_depth")
+#: Limits this module checks (positive whole numbers): the checker's length and depth, and
+#: the evaluation budget (the defaults of `--budget-steps/-size/-depth`); any other key of
+#: `[limits]` is passed on unchecked.
+KNOWN_LIMITS = ("max_length", "max_depth", "budget_steps", "budget_size", "budget_depth")
 DEFAULT_MAX_LENGTH = 500
 DEFAULT_MAX_DEPTH = 64
 

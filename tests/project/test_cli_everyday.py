@@ -373,3 +373,15 @@ def test_shell_completion(tmp_path: Path) -> None:
     assert complete("segmentql ch") == ["check"]
     assert "--output-format" in complete("segmentql check --out")
     assert complete("segmentql check --output-format s") == ["sarif"]
+
+
+def test_budget_limits_from_the_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "segmentql.toml").write_text("[limits]\nbudget_steps = 10\n")
+    (tmp_path / "p.json").write_text(json.dumps({"user": {"interests": list("abcdefghijklmno")}}))
+    monkeypatch.chdir(tmp_path)
+    query = 'every x in user\'s interests satisfies x is not "zz"'
+    code, _, err = run(capsys, "eval", query, "--variables", "p.json")
+    assert code == 2 and "error[Q312]: evaluation step budget exhausted" in err
+    assert run(capsys, "eval", query, "--variables", "p.json", "--budget-steps", "1000")[0] == 0
+    assert run(capsys, "--no-config", "eval", query, "--variables", "p.json")[0] == 0

@@ -1,18 +1,18 @@
 """Every shell example in README.md and docs/*.md runs as written.
 
-A shell example is a line of a ```sh block, or a `$ ` line of a ```console block (the lines
-after it, up to the next `$ `, are output it must print, `...` standing for any lines). Each
-block runs from the root of a scratch folder holding a copy of the checkout's `docs/examples/`
-(the input files the examples read) and its `pyproject.toml`, line by line: `cd DIR` lines move it, a plain `segmentql ...` line runs in this process (the
-same argv, through `segmentql.cli.main`), any other line in bash. A command must
-exit 0 or 1 (1 is a documented outcome: findings, no match) and never print a traceback.
+A shell example is a line of a ```sh (or ```bash, ```shell) block, or a `$ ` line of a
+```console block (the lines after it, up to the next `$ `, are output it must print, `...`
+standing for any lines). Each block runs from the root of a scratch folder holding a copy of
+the checkout's `docs/examples/` (the input files the examples read) and its `pyproject.toml`,
+line by line: `cd DIR` lines move it, a plain `segmentql ...` line runs in this process (the
+same argv, through `segmentql.cli.main`), any other line in bash. A command must exit 0 or 1
+(1 is a documented outcome: findings, no match) and never print a traceback.
 
 A few lines cannot run here, and each kind is run elsewhere: installing packages and making a
 virtual environment (tests/project/test_newcomer.py does that, in a fresh venv), the whole
-test suite (CI runs it), the language server, which serves until its editor leaves
-(tests/lsp/test_server_e2e.py) and the service, which serves until stopped
-(tests/service/test_service_doc.py), and the benchmarks (bench/, never in the suite). They are
-recognised below, by name; any other line runs.
+test suite (CI runs it), the language server and the HTTP service, which serve until stopped
+(tests/lsp/test_server_e2e.py, tests/service/), and the benchmarks (bench/, never in the
+suite). They are recognised below, by name; any other line runs.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-FENCE = re.compile(r"^```(sh|console)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+FENCE = re.compile(r"^```(sh|bash|shell|console)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 #: Lines run elsewhere (see the module docstring), by pattern, with where.
 ELSEWHERE = {
@@ -38,7 +38,7 @@ ELSEWHERE = {
     r"^python3 -m pip install -e '/path/to/": "test_newcomer.py (from the checkout)",
     r"^python3 -m pytest( --deep)?$": "CI: the whole suite",
     r"^segmentql lsp\b": "tests/lsp/test_server_e2e.py",
-    r"^segmentql serve\b": "tests/service/test_service_doc.py (a live service process)",
+    r"^segmentql serve\b": "tests/service (started as a real process)",
     r"^python3 bench/": "bench/, by hand",
 }
 
@@ -56,7 +56,7 @@ def examples() -> list[tuple[str, list[tuple[str, list[str]]]]]:
             kind, body = match.groups()
             commands: list[tuple[str, list[str]]] = []
             for line in body.splitlines():
-                if kind == "sh":
+                if kind != "console":
                     command = line.strip()
                     if command and not command.startswith("#"):
                         commands.append((command, []))

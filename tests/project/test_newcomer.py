@@ -57,12 +57,15 @@ for module in pytest hypothesis pygls; do
     if python3 -c "import $module" 2>/dev/null; then echo "core install pulled $module"; exit 3; fi
 done
 segmentql lsp && exit 4 || echo "lsp exit $?"
+segmentql serve && exit 5 || echo "serve exit $?"
 """, checkout)
     assert core.returncode == 0, core.stdout + core.stderr
     assert core.stdout.splitlines()[0] == str(checkout / ".venv")
     assert "warning[Q202]" in core.stdout
     assert "lsp exit 2" in core.stdout
-    assert "python3 -m pip install -e '.[lsp]'" in core.stderr  # how to get the extra
+    assert "python3 -m pip install -e '.[lsp]'" in core.stderr  # how to get the extras
+    assert "serve exit 2" in core.stdout
+    assert "python3 -m pip install -e '.[serve]'" in core.stderr
 
     newcomer = bash(f"""
 . .venv/bin/activate

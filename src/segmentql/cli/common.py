@@ -149,10 +149,15 @@ def add_budget_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def budget_from(args: argparse.Namespace) -> Any:
-    """The `Budget` the `--budget-*` options describe (the default where not given)."""
+    """The `Budget` the `--budget-*` options describe; where one is not given, the project
+    configuration's `[limits]` `budget_steps` / `budget_size` / `budget_depth`; else the
+    default."""
     from segmentql.runtime.budget import DEFAULT_BUDGET, Budget
 
-    changes = {name: getattr(args, f"budget_{name}", None) for name in ("steps", "size", "depth")}
+    config = project_config(args)
+    limits = config.limits if config is not None else {}
+    changes = {name: getattr(args, f"budget_{name}", None) or limits.get(f"budget_{name}")
+               for name in ("steps", "size", "depth")}
     given = {k: v for k, v in changes.items() if v is not None}
     if not given:
         return DEFAULT_BUDGET

@@ -102,7 +102,8 @@ _RETRIES = 8
 def _require_psycopg() -> None:
     if psycopg is None:  # pragma: no cover
         raise StoreError(
-            "a postgresql:// store needs psycopg 3: pip install 'segmentql[postgres]'"
+            "a postgresql:// store needs psycopg 3 (the postgres extra): in a checkout of "
+            "segmentql, python3 -m pip install -e '.[postgres]'"
         )
 
 
