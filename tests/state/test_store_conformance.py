@@ -490,3 +490,22 @@ def test_opening_costs_the_same_whatever_the_size(tmp_path: Path) -> None:
         assert store.snapshot(user_id="u8")["user"]["id"] == "u8"
         with pytest.raises(CorruptStoreError, match="cannot be read"):
             store.snapshot(user_id="u7")
+
+
+@pytest.mark.postgres
+def test_the_command_line_applies_and_snapshots_on_postgres(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(json.dumps(e) for e in [
+        pageview("/pricing", anon="d1"), identify("u1", "d1", email="a@acme.com")]) + "\n")
+    applied = subprocess.run(
+        [sys.executable, "-m", "segmentql", "apply", str(events), "--store", postgres_url],
+        capture_output=True, text=True, env=CHILD_ENV, timeout=120)
+    assert applied.returncode == 0, applied.stderr
+    shown = subprocess.run(
+        [sys.executable, "-m", "segmentql", "snapshot", "--store", postgres_url, "--user-id",
+         "u1"], capture_output=True, text=True, env=CHILD_ENV, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    user = json.loads(shown.stdout)["user"]
+    assert (user["id"], user["email"], user["stats"]["pageviews"]) == ("u1", "a@acme.com", 1)

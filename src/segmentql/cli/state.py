@@ -31,8 +31,8 @@ def register(subparsers: Any) -> None:
         "FILE:LINE and the reason, and every line before it stays applied.",
     )
     apply.add_argument("events", help="a .jsonl file of events; '-' reads standard input")
-    apply.add_argument("--store", help="the SQLite store file (created if absent); default: "
-                       "the configuration's `store`")
+    apply.add_argument("--store", help="the SQLite store file (created if absent) or a "
+                       "postgresql:// URL; default: the configuration's `store`")
     add_schema_argument(apply)
     apply.add_argument(
         "--batch-size", type=int, default=BATCH_SIZE, help=f"events per transaction "
@@ -51,8 +51,8 @@ def register(subparsers: Any) -> None:
         help="print the snapshot (the variables queries read) of a user or device",
         description="Print the snapshot of a user or device from a profile store as JSON.",
     )
-    snapshot.add_argument("--store", help="the SQLite store file; default: the "
-                          "configuration's `store`")
+    snapshot.add_argument("--store", help="the SQLite store file or a postgresql:// URL; "
+                          "default: the configuration's `store`")
     add_schema_argument(snapshot)
     who = snapshot.add_mutually_exclusive_group(required=True)
     who.add_argument("--anonymous-id", help="the device's anonymous id")
@@ -267,12 +267,21 @@ def _flush(store: Any, batch: list[Any], numbers: list[int], record: Any) -> tup
         return numbers[index], exc.message
 
 
+def _shown(store: str) -> str:
+    """The store as messages name it: a URL without its password."""
+    if store.startswith(("postgresql://", "postgres://")):
+        from segmentql.state.postgres import redact
+
+        return redact(store)
+    return store
+
+
 def _summary(args: argparse.Namespace, totals: dict[str, int], *, stopped: bool) -> None:
     if args.quiet:
         return
     verb = "stopped after applying" if stopped else "applied"
     print(
-        f"{verb} {totals['applied']} events to {args.store} "
+        f"{verb} {totals['applied']} events to {_shown(args.store)} "
         f"({totals['dropped']} dropped as duplicate or suppressed, {totals['notices']} notices)",
         file=sys.stderr if stopped else sys.stdout,
     )
@@ -307,7 +316,8 @@ def run_snapshot(args: argparse.Namespace) -> int:
             raise CommandError(f"--now is not an ISO-8601 instant: {args.now!r}") from None
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-    if "://" not in args.store and not Path(args.store).exists():
+    is_url = args.store.startswith(("postgresql://", "postgres://"))
+    if not is_url and not Path(args.store).exists():
         # Like an unknown id: an empty profile, never created on disk; exit 1 says "nothing".
         print(f"segmentql snapshot: no store at {args.store}; this is an empty profile",
               file=sys.stderr)
