@@ -59,22 +59,17 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def settings_from(args: argparse.Namespace, defaults: dict[str, Any]) -> Any:
-    """Flags win over the project config (`defaults`), which wins over built-in defaults."""
+def settings_from(args: argparse.Namespace) -> Any:
+    """The service settings: the flags given, built-in defaults for the rest."""
     from segmentql.service.settings import Settings
 
-    values: dict[str, Any] = dict(defaults)
+    values: dict[str, Any] = {}
     for name in ("store", "audiences", "schema", "keys_file", "time_zone", "max_body_bytes",
                  "max_batch", "rate_limit", "rate_burst", "reload_interval"):
         value = getattr(args, name, None)
         if value is not None:
             values[name] = value
     return Settings.from_mapping(values)
-
-
-def project_defaults() -> tuple[dict[str, Any], dict[str, Any]]:
-    """(service settings, server options) from the project config, when there is one."""
-    return {}, {}
 
 
 def _log_config(level: str) -> dict[str, Any]:
@@ -97,11 +92,10 @@ def run(args: argparse.Namespace) -> int:
             f"the service needs the 'serve' extra (pip install 'segmentql[serve]'): {exc}"
         ) from None
 
-    defaults, server = project_defaults()
-    settings = settings_from(args, defaults)
-    host = args.host or server.get("host") or "127.0.0.1"
-    port = args.port if args.port is not None else int(server.get("port", 8000))
-    workers = args.workers if args.workers is not None else int(server.get("workers", 1))
+    settings = settings_from(args)
+    host = args.host or "127.0.0.1"
+    port = args.port if args.port is not None else 8000
+    workers = args.workers if args.workers is not None else 1
     if workers < 1:
         raise CommandError("--workers must be at least 1")
     if workers > 1 and settings.store in ("memory", ":memory:"):
