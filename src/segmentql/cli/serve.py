@@ -59,11 +59,12 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def settings_from(args: argparse.Namespace, defaults: dict[str, Any]) -> Any:
-    """Flags win over the project config (`defaults`), which wins over built-in defaults."""
+def settings_from(args: argparse.Namespace, defaults: dict[str, Any] | None = None) -> Any:
+    """The service settings: the flags given, then the project configuration's `defaults`,
+    built-in defaults for the rest."""
     from segmentql.service.settings import Settings
 
-    values: dict[str, Any] = dict(defaults)
+    values: dict[str, Any] = dict(defaults or {})
     for name in ("store", "audiences", "schema", "keys_file", "time_zone", "max_body_bytes",
                  "max_batch", "rate_limit", "rate_burst", "reload_interval"):
         value = getattr(args, name, None)
@@ -80,7 +81,7 @@ SERVE_SERVER = ("host", "port", "workers")
 
 def project_defaults(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
     """(service settings, server options) from the project config, when there is one: its
-    `store`, `audiences` (one file), `schema` and `time_zone`, and its `[serve]` table."""
+    `store`, `audiences`, `schema` and `time_zone`, and its `[serve]` table."""
     import difflib
 
     from segmentql.cli.common import project_config
@@ -93,11 +94,8 @@ def project_defaults(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str
         settings["store"] = config.store
     if config.schema_path is not None:
         settings["schema"] = str(config.schema_path)
-    if len(config.audience_paths) > 1:
-        raise CommandError(f"{config.path}: the service reads one audience file; the "
-                           f"configuration lists {len(config.audience_paths)} (give --audiences)")
     if config.audience_paths:
-        settings["audiences"] = str(config.audience_paths[0])
+        settings["audiences"] = [str(path) for path in config.audience_paths]
     server: dict[str, Any] = {}
     known = (*SERVE_SETTINGS, *SERVE_SERVER)
     for key, value in config.serve.items():

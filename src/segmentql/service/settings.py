@@ -1,5 +1,5 @@
-"""What one service process needs to know, from CLI flags, the project config or the
-environment. Workers receive it through `SEGMENTQL_SERVE_SETTINGS` (JSON, never any key)."""
+"""What one service process needs to know, from CLI flags (or `Settings(...)` in code).
+Workers receive it through `SEGMENTQL_SERVE_SETTINGS` (JSON, never any key)."""
 
 from __future__ import annotations
 
