@@ -816,6 +816,11 @@ class Compiler:
         if kind is A.EventKind.PRODUCT_ORDERED:
             raise Unsupported("Q409", "'ordered a product' (items of orders) is not compiled "
                               "to SQL yet", node)
+        if kind is A.EventKind.LINK_OPENED and node.criteria is not None and any(
+                isinstance(c, A.Criterion) and c.path and c.path[0].lower() in _LINK_PARTS
+                for c in node.criteria.walk()):
+            raise Unsupported("Q409", "a link's path, query and anchor are derived from its "
+                              "URL at request time and are not compiled to SQL", node.criteria)
         if kind is A.EventKind.INTEREST_SHOWN and node.determiner not in (
                 None, A.TopicDeterminer.ANY, A.TopicDeterminer.EITHER):
             raise Unsupported("Q409", f"'shown interest in {node.determiner}' is not "
@@ -841,7 +846,8 @@ class Compiler:
         if argument is not None and argument.const_error:
             return NULL
         arg = argument.const if argument is not None else None
-        key = {A.EventKind.EVENT_OCCURRED: "name", A.EventKind.GOAL_COMPLETED: "goalId"}
+        key = {A.EventKind.EVENT_OCCURRED: "name", A.EventKind.GOAL_COMPLETED: "goalId",
+               A.EventKind.LINK_OPENED: "link"}
         if kind in key and arg is not None:
             got = self.read(props, key[kind], node)
             assert got.sql is not None
@@ -950,6 +956,8 @@ class Compiler:
 def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat()
 
+
+_LINK_PARTS = frozenset({"path", "query", "anchor"})
 
 _SWAP = {A.TestOp.IN: A.TestOp.CONTAINS, A.TestOp.EQUAL: A.TestOp.EQUAL,
          A.TestOp.GREATER: A.TestOp.LESS, A.TestOp.LESS: A.TestOp.GREATER,
