@@ -236,6 +236,9 @@ class Compiler:
             return self.event(node)
         if isinstance(node, A.Quantifier):
             return self.quantifier(node)
+        if isinstance(node, A.Let):
+            result: exp.Expression = self.let(node, self.boolean)
+            return result
         value = self.value(node)
         return self.truth_of(value, node)
 
@@ -287,7 +290,24 @@ class Compiler:
             return self.read(self.value(node.target), node.index.value, node)
         if isinstance(node, A.Binary) and node.op is A.BinaryOp.FALLBACK:
             return self.fallback(node)
+        if isinstance(node, A.Let):
+            bound: Val = self.let(node, self.value)
+            return bound
         raise Unsupported("Q400", f"{_describe(node)} is not supported in SQL yet", node)
+
+    def let(self, node: A.Let, body: Callable[[A.Expr], Any]) -> Any:
+        """`let a = V; body`: bindings are lazy in the evaluator (an unused binding's error
+        does not count), so each name stands for its compiled value where it is used."""
+        saved = dict(self.scope)
+        try:
+            for binding in node.bindings:
+                if isinstance(binding.value, A.Lambda):
+                    raise Unsupported("Q400", "'let' functions are not compiled to SQL yet",
+                                      binding)
+                self.scope[binding.name.lower()] = self.value(binding.value)
+            return body(node.body)
+        finally:
+            self.scope = saved
 
     def attribute(self, node: A.Attribute) -> Val:
         target = node.target
