@@ -91,22 +91,25 @@ def run_audience(args: argparse.Namespace) -> int:
     from segmentql.sql import run_audiences
 
     queries = _audiences(args)
-    if args.engine == "spark":
-        raise CommandError("the Spark engine is not available in this version (docs/sql.md)")
-    dialect = "postgres" if args.store else "duckdb"
+    if args.engine == "spark" and not args.parquet:
+        raise CommandError("--engine spark runs over --parquet DIR")
+    dialect = "postgres" if args.store else args.engine
     if args.store and not args.store.startswith(("postgresql://", "postgres://")):
         raise CommandError("--store takes a PostgreSQL URL (export a SQLite store with "
                            "`segmentql export` and use --parquet)")
     from segmentql.sql import parquet_stats
 
     try:
-        stats = parquet_stats(Path(args.parquet)) if args.parquet else None
+        stats = parquet_stats(Path(args.parquet)) if dialect == "duckdb" else None
     except SegmentqlError as exc:
         raise CommandError(str(exc)) from None
     compiled = _compile(queries, dialect, args, stats)
     try:
-        rows = run_audiences(compiled, parquet=Path(args.parquet) if args.parquet else None,
-                             postgres_url=args.store)
+        if dialect == "spark":
+            rows = _run_spark(compiled, Path(args.parquet))
+        else:
+            rows = run_audiences(compiled, parquet=Path(args.parquet) if args.parquet else None,
+                                 postgres_url=args.store)
     except SegmentqlError as exc:
         raise CommandError(str(exc)) from None
     names = compiled.names
@@ -123,6 +126,36 @@ def run_audience(args: argparse.Namespace) -> int:
             print(row[0] if len(names) == 1 else "\t".join(
                 [str(row[0]), *(n for n, hit in zip(names, row[1:], strict=True) if hit)]))
     return EXIT_OK
+
+
+def _run_spark(compiled: Any, directory: Path) -> list[tuple[Any, ...]]:
+    """A local-mode Spark session (the settings of docs/sql.md), the layout's views, the SQL."""
+    import os
+
+    from segmentql.sql.engines import spark_run, spark_views
+    from segmentql.sql.layout import check_directory
+
+    check_directory(directory)
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise CommandError("--engine spark needs pyspark (the 'spark' extra)") from None
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    spark = (SparkSession.builder.master("local[*]").appName("segmentql-audience")
+             .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.driver.host", "127.0.0.1")
+             .config("spark.driver.bindAddress", "127.0.0.1")
+             .config("spark.sql.shuffle.partitions", "2")
+             .config("spark.sql.session.timeZone", "UTC")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        spark_views(spark, str(directory))
+        return spark_run(spark, compiled)
+    finally:
+        spark.stop()
 
 
 def _write_ids(path: Path, names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:

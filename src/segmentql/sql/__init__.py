@@ -179,6 +179,14 @@ def _sql_text(text: str) -> str:
     return text.replace("'", "''")
 
 
+def run_in_duckdb(audiences: SqlAudiences, con: Any) -> list[tuple[Any, ...]]:
+    """Run compiled audiences on a connection from `duckdb_connection` (rows by profile id)."""
+    try:
+        return _run_duckdb(audiences, con, order=True)
+    finally:
+        con.close()
+
+
 def _run_duckdb(audiences: SqlAudiences, con: Any, order: bool) -> list[tuple[Any, ...]]:
     import duckdb
 

@@ -236,6 +236,9 @@ class Compiler:
             return self.event(node)
         if isinstance(node, A.Quantifier):
             return self.quantifier(node)
+        if isinstance(node, A.Let):
+            result: exp.Expression = self.let(node, self.boolean)
+            return result
         value = self.value(node)
         return self.truth_of(value, node)
 
@@ -287,7 +290,24 @@ class Compiler:
             return self.read(self.value(node.target), node.index.value, node)
         if isinstance(node, A.Binary) and node.op is A.BinaryOp.FALLBACK:
             return self.fallback(node)
+        if isinstance(node, A.Let):
+            bound: Val = self.let(node, self.value)
+            return bound
         raise Unsupported("Q400", f"{_describe(node)} is not supported in SQL yet", node)
+
+    def let(self, node: A.Let, body: Callable[[A.Expr], Any]) -> Any:
+        """`let a = V; body`: bindings are lazy in the evaluator (an unused binding's error
+        does not count), so each name stands for its compiled value where it is used."""
+        saved = dict(self.scope)
+        try:
+            for binding in node.bindings:
+                if isinstance(binding.value, A.Lambda):
+                    raise Unsupported("Q400", "'let' functions are not compiled to SQL yet",
+                                      binding)
+                self.scope[binding.name.lower()] = self.value(binding.value)
+            return body(node.body)
+        finally:
+            self.scope = saved
 
     def attribute(self, node: A.Attribute) -> Val:
         target = node.target
@@ -816,6 +836,11 @@ class Compiler:
         if kind is A.EventKind.PRODUCT_ORDERED:
             raise Unsupported("Q409", "'ordered a product' (items of orders) is not compiled "
                               "to SQL yet", node)
+        if kind is A.EventKind.LINK_OPENED and node.criteria is not None and any(
+                isinstance(c, A.Criterion) and c.path and c.path[0].lower() in _LINK_PARTS
+                for c in node.criteria.walk()):
+            raise Unsupported("Q409", "a link's path, query and anchor are derived from its "
+                              "URL at request time and are not compiled to SQL", node.criteria)
         if kind is A.EventKind.INTEREST_SHOWN and node.determiner not in (
                 None, A.TopicDeterminer.ANY, A.TopicDeterminer.EITHER):
             raise Unsupported("Q409", f"'shown interest in {node.determiner}' is not "
@@ -841,7 +866,8 @@ class Compiler:
         if argument is not None and argument.const_error:
             return NULL
         arg = argument.const if argument is not None else None
-        key = {A.EventKind.EVENT_OCCURRED: "name", A.EventKind.GOAL_COMPLETED: "goalId"}
+        key = {A.EventKind.EVENT_OCCURRED: "name", A.EventKind.GOAL_COMPLETED: "goalId",
+               A.EventKind.LINK_OPENED: "link"}
         if kind in key and arg is not None:
             got = self.read(props, key[kind], node)
             assert got.sql is not None
@@ -950,6 +976,8 @@ class Compiler:
 def _iso(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat()
 
+
+_LINK_PARTS = frozenset({"path", "query", "anchor"})
 
 _SWAP = {A.TestOp.IN: A.TestOp.CONTAINS, A.TestOp.EQUAL: A.TestOp.EQUAL,
          A.TestOp.GREATER: A.TestOp.LESS, A.TestOp.LESS: A.TestOp.GREATER,

@@ -299,8 +299,8 @@ class SparkDialect(Dialect):
     """Spark SQL (4.x) over the Parquet layout, JSON columns parsed to VARIANT."""
 
     def _as_map(self, j: exp.Expression) -> exp.Expression:
-        return exp.TryCast(this=j, to=exp.DataType.build("MAP<STRING, VARIANT>",
-                                                         dialect="spark"))
+        # try_variant_get, not TRY_CAST: Spark's TRY_CAST still raises on variant casts.
+        return fn("try_variant_get", j, lit("$"), lit("map<string, variant>"))
 
     def child(self, j: exp.Expression, key: str) -> exp.Expression:
         if _SIMPLE_KEY.fullmatch(key):
@@ -343,7 +343,7 @@ class SparkDialect(Dialect):
         return fn("try_variant_get", j, lit("$"), lit("boolean"))
 
     def _items(self, j: exp.Expression) -> exp.Expression:
-        array = exp.TryCast(this=j, to=exp.DataType.build("ARRAY<VARIANT>", dialect="spark"))
+        array = fn("try_variant_get", j, lit("$"), lit("array<variant>"))
         return case((self.kind_is(j, "array"), array),
                     (self.kind_is(j, "object"), fn("map_values", self._as_map(j))))
 
