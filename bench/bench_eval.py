@@ -62,6 +62,35 @@ P3: dict[str, Any] = {
 }
 PROFILES = [P1, P2, P3]
 
+# The same profiles as a store snapshot gives them: the user's traits go through a real
+# `ProfileStore` (which keeps attributes that are not standard, such as `plan`, under
+# `custom`), the session's attributes are custom ones; `Snapshot` is the store's own class.
+STORE_IDS = {"u1": "s1", "u2": "s2", "u3": "s3"}
+
+
+def store_snapshots() -> list[Any]:
+    from segmentql.state import ProfileStore
+    from segmentql.state.snapshot import Snapshot
+
+    store = ProfileStore()
+    out = []
+    for profile in PROFILES:
+        user = dict(profile["user"])
+        user_id = user.pop("id")
+        store.apply([{"type": "identify", "user_id": user_id, "traits": user}])
+        variables = dict(store.snapshot(user_id=user_id).items())
+        session = dict(profile["session"])
+        variables["session"] = {"id": session.pop("id"), "custom": session}
+        out.append(Snapshot(variables))
+    return out
+
+
+def prepared_profiles() -> list[Any]:
+    """The plain profiles prepared once (`segmentql.prepare`), as a request would."""
+    from segmentql import prepare
+
+    return [prepare(p) for p in PROFILES]
+
 
 def _user(v: Any) -> Any:
     return v.get("user") or {}
@@ -174,8 +203,7 @@ RULES: dict[str, tuple[str, str, Callable[[Any], bool], list[bool]]] = {
 }
 
 
-def _loop(f: Callable[[Any], Any], n: int) -> int:
-    profiles = PROFILES
+def _loop(f: Callable[[Any], Any], n: int, profiles: list[Any] = PROFILES) -> int:
     t0 = perf()
     for _ in range(n):
         for p in profiles:
@@ -198,19 +226,21 @@ def _calibrate_with(loop: Callable[[Callable[[Any], Any], int], int], f: Callabl
 
 
 def paired(base: Callable[[Any], Any], ours: Callable[[Any], Any], repeats: int,
-           target_ns: int) -> tuple[float, float, float]:
+           target_ns: int, inputs: list[Any] = PROFILES) -> tuple[float, float, float]:
     """ns per call of each, interleaved run by run: the minimum over runs (the least
     disturbed by other processes on a shared machine), and the median of the ratios of
-    the runs taken side by side (adjacent in time, so a change of load cancels out)."""
+    the runs taken side by side (adjacent in time, so a change of load cancels out).
+    `base` always reads the plain profiles; `ours` reads `inputs` (the same profiles as
+    plain dicts, prepared, or store snapshots)."""
     n_base = _calibrate(base, target_ns)
-    n_ours = _calibrate(ours, target_ns)
+    n_ours = _calibrate_with(lambda f, n: _loop(f, n, inputs), ours, target_ns)
     b: list[float] = []
     o: list[float] = []
     gc.disable()
     try:
         for _ in range(repeats):
             b.append(_loop(base, n_base) / (n_base * len(PROFILES)))
-            o.append(_loop(ours, n_ours) / (n_ours * len(PROFILES)))
+            o.append(_loop(ours, n_ours, inputs) / (n_ours * len(PROFILES)))
     finally:
         gc.enable()
     return min(b), min(o), statistics.median(x / y for x, y in zip(o, b, strict=True))
@@ -517,25 +547,34 @@ def run(full: bool) -> dict[str, Any]:
     repeats = 41 if full else 15
     target = 10_000_000 if full else 4_000_000
     rows = []
+    snapshots = store_snapshots()
+    prepared = prepared_profiles()
     for rule_id, (title, text, base, expected) in RULES.items():
         ast, diagnostics = analyze_query(text, None, bool)
         query = compile_ast(ast, text, diagnostics=diagnostics)
         got = [query.matches(p) for p in PROFILES]
         assert [base(p) for p in PROFILES] == expected, (rule_id, "baseline")
         assert got == expected, (rule_id, got, expected)
+        assert [query.matches(p) for p in snapshots] == expected, (rule_id, "snapshots")
+        assert [query.matches(p) for p in prepared] == expected, (rule_id, "prepared")
         base_ns, ours_ns, pair_ratio = paired(base, query.matches, repeats, target)
+        _, snap_ns, snap_ratio = paired(base, query.matches, repeats, target, snapshots)
+        _, prep_ns, prep_ratio = paired(base, query.matches, repeats, target, prepared)
         times = compile_time_us(text, 30 if full else 15)
         clauses = sum(1 for n in ast.walk() if type(n).__name__ in ("Test", "Comparison"))
         rows.append({
             "rule": rule_id, "title": title, "query": text, "clauses": clauses,
             "base_ns": base_ns, "ours_ns": ours_ns, "ratio": ours_ns / base_ns,
             "pair_ratio": pair_ratio,
+            "snapshot_ns": snap_ns, "snapshot_ratio": snap_ratio,
+            "prepared_ns": prep_ns, "prepared_ratio": prep_ratio,
             "compile_us": times["total"], "check_us": times["check"],
             "codegen_us": times["codegen"], "codegen_warm_us": times["codegen_warm"],
             "results": got,
         })
         print(f"({rule_id}) {title:38s} base {base_ns:6.0f} ns  segmentql {ours_ns:6.0f} ns"
-              f"  ratio {ours_ns / base_ns:4.2f}x (pairs {pair_ratio:4.2f}x)  compile {times['total']:6.0f} us"
+              f"  ratio {ours_ns / base_ns:4.2f}x (pairs {pair_ratio:4.2f}x; store snapshots"
+              f" {snap_ratio:4.2f}x, prepared {prep_ratio:4.2f}x)  compile {times['total']:6.0f} us"
               f" (parse+check {times['check']:4.0f}, codegen {times['codegen']:4.0f},"
               f" warm {times['codegen_warm']:3.0f})", file=sys.stderr, flush=True)
     five = compile_time_us(FIVE_CLAUSES, 30 if full else 15)

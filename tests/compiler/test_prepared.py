@@ -12,7 +12,7 @@ import pytest
 
 import segmentql
 from segmentql.compiler import compile_audiences
-from segmentql.runtime.prepared import FOLDED, Prepared, is_view, prepare, view_of
+from segmentql.runtime.prepared import FOLDED, Prepared, is_view, prepare, view_key, view_of
 from segmentql.state import ProfileStore
 
 QUERIES = [
@@ -126,7 +126,8 @@ def test_store_snapshots_carry_views() -> None:
     snapshot = store.snapshot(user_id="u1")
     assert isinstance(snapshot, Prepared)
     assert "custom" in snapshot["user"]  # the store's layout, as before
-    assert is_view(dict.get(snapshot, "user"))  # what the generated code reads
+    assert dict.get(snapshot, "user") is None  # what the generated code reads first
+    assert is_view(dict.get(snapshot, view_key("user")))  # and then
     query = segmentql.compile('user\'s plan is "pro" and user\'s PLAN is "pro"')
     assert query.matches(snapshot) is True
     assert query.matches(snapshot.copy()) is True

@@ -34,8 +34,9 @@ class AudienceSet:
         general = "".join(body + ", " for body in bodies)
         fast = "".join(body + ", " for body in plain_bodies)
         #: The generated Python source of the shared function.
-        self.source = gen.build_function("_ENTRY_general", f"({general})") + plain.build_function(
-            "_ENTRY_audiences", f"({fast})", bail="return _ENTRY_general(_v, _now, _tz)"
+        self.source = gen.build_function("_ENTRY_general", f"({general})") + plain.build_guarded(
+            "_ENTRY_audiences", f"({fast})", "_v, _now, _tz",
+            bail="return _ENTRY_general(_v, _now, _tz)",
         )
         namespace = gen.ns
         exec(compile(self.source, "<segmentql-audiences>", "exec"), namespace)

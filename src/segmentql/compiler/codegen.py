@@ -38,7 +38,7 @@ from segmentql.runtime import helpers
 from segmentql.runtime.access import VIRTUAL, case_variants
 from segmentql.runtime.errors import ErrorValue
 from segmentql.runtime.events import EventQuery
-from segmentql.runtime.prepared import CUSTOM, FOLDED
+from segmentql.runtime.prepared import CUSTOM, FOLDED, view_key
 from segmentql.runtime.temporal import Duration
 from segmentql.syntax import ast as A
 
@@ -327,10 +327,14 @@ class CodeGenerator:
             local, custom = self.variables[lowered]
             k = self.const(lowered)
             if self.plain and custom is not None:
-                # `dict.get`: a plain dict's value, a Prepared's view of it (TypeError for
-                # any other mapping, which the caller sends to the general path)
+                # `dict.get` raises TypeError on anything but a dict (the caller sends that
+                # to the general path), so one call checks the class and `custom`; a Prepared
+                # holds no variable under its name but a view (no `custom`, nothing to check)
+                # under its ViewKey
                 lines.append(f"{local} = _dget(_v, {k})")
-                lines.append(f"if {local}.__class__ is not _dict or _CUSTOM in {local}: {bail}")
+                lines.append(f"if {local} is None: {local} = _dget(_v, "
+                             f"{self.const(view_key(lowered))})")
+                lines.append(f"elif _dget({local}, _CUSTOM) is not None: {bail}")
                 continue
             lines.append(f"{local} = _v.get({k}, _M) if _v.__class__ is _dict else _M")
             lines.append(f"if {local} is _M: {local} = _readvar(_v, {k}, {k})")

@@ -21,10 +21,13 @@ which one a name reads depends on the name's exact case). Virtual attributes (`a
 the view on a miss, as from a plain dict.
 
 The `Mapping` face of a `Prepared` (`[]`, `get`, iteration, `items`, `==`, `repr`) is the
-variables exactly as given; only the generated code reads the views, with `dict.get` on the
-object (a `Prepared` is a `dict` subclass whose own storage holds them). Whole-variable reads
-(`user is empty`, `user's custom`) are compiled to take the general path, which sees the
-variables as given. A `Prepared` is read-only.
+variables exactly as given. The views are kept in the object's own `dict` storage (a
+`Prepared` is a `dict` subclass) under `view_key(name)`, which only the generated code reads,
+with `dict.get`: its first read of a variable, `dict.get(v, "user")`, finds nothing there, and
+the second, `dict.get(v, view_key("user"))`, finds the view, which needs no check; a plain
+dict pays one `is None` test for this. Whole-variable reads (`user is empty`, `user's custom`)
+are compiled to take the general path, which sees the variables as given. A `Prepared` is
+read-only.
 """
 
 from __future__ import annotations
@@ -48,6 +51,30 @@ FOLDED = _Folded()
 
 #: The attribute name that is never put in a view: reading it takes the general path.
 CUSTOM = "custom"
+
+
+class ViewKey:
+    """The key under which a `Prepared` stores a variable's view (one per name; hashed by
+    identity, never equal to a string, so a plain dict never holds it)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ViewKey({self.name!r})"
+
+
+_VIEW_KEYS: dict[str, ViewKey] = {}
+
+
+def view_key(name: str) -> ViewKey:
+    """The one `ViewKey` of variable `name`."""
+    key = _VIEW_KEYS.get(name)
+    if key is None:
+        key = _VIEW_KEYS.setdefault(name, ViewKey(name))
+    return key
 
 
 def view_of(target: Any) -> dict[Any, Any] | None:
@@ -109,10 +136,8 @@ class Prepared(dict):  # type: ignore[type-arg]
         super().__init__()
         self._variables: dict[str, Any] = dict(variables)
         self._lazy = lazy or {}
-        store = dict.__setitem__
         for name, value in self._variables.items():
-            view = view_of(value)
-            store(self, name, value if view is None else view)
+            self._store_view(name, value)
 
     # the Mapping face: the variables as given ------------------------------------------------
 
@@ -124,9 +149,13 @@ class Prepared(dict):  # type: ignore[type-arg]
             if builder is None:
                 raise
             value = self._variables.setdefault(name, builder())
-            view = view_of(value)
-            dict.__setitem__(self, name, value if view is None else view)
+            self._store_view(name, value)
             return value
+
+    def _store_view(self, name: str, value: Any) -> None:
+        view = view_of(value)
+        if view is not None:
+            dict.__setitem__(self, view_key(name), view)
 
     def get(self, name: str, default: Any = None) -> Any:
         try:
@@ -205,4 +234,4 @@ def is_view(value: Any) -> bool:
     return value.__class__ is dict and FOLDED in value
 
 
-__all__ = ["FOLDED", "MISSING", "Prepared", "is_view", "prepare", "view_of"]
+__all__ = ["FOLDED", "MISSING", "Prepared", "ViewKey", "is_view", "prepare", "view_key", "view_of"]
