@@ -38,7 +38,7 @@ from segmentql.runtime import helpers
 from segmentql.runtime.access import VIRTUAL, case_variants
 from segmentql.runtime.errors import ErrorValue
 from segmentql.runtime.events import EventQuery
-from segmentql.runtime.prepared import CUSTOM, FOLDED, view_key
+from segmentql.runtime.prepared import CUSTOM, FOLDED
 from segmentql.runtime.temporal import Duration
 from segmentql.syntax import ast as A
 
@@ -320,24 +320,26 @@ class CodeGenerator:
         """
         lines: list[str] = []
         if self.plain and self.whole_reads:
-            # a Prepared mapping's storage holds views: whole-variable reads need the
-            # variables as given, which the general path reads
+            # prepared variables are views: whole-variable reads need the values as
+            # given, which the general path reads
             lines.append(f"if _v.__class__ is not _dict: {bail}")
         for lowered in self._var_order:
             local, custom = self.variables[lowered]
             k = self.const(lowered)
             if self.plain and custom is not None:
                 # `dict.get` raises TypeError on anything but a dict (the caller sends that
-                # to the general path), so one call checks the class and `custom`; a Prepared
-                # holds no variable under its name but a view (no `custom`, nothing to check)
-                # under its ViewKey
+                # to the general path), so one call checks the class and `custom` (a
+                # prepared view has none)
                 lines.append(f"{local} = _dget(_v, {k})")
-                lines.append(f"if {local} is None: {local} = _dget(_v, "
-                             f"{self.const(view_key(lowered))})")
-                lines.append(f"elif _dget({local}, _CUSTOM) is not None: {bail}")
+                lines.append(f"if _dget({local}, _CUSTOM) is not None: {bail}")
+                if self.whole_reads:
+                    lines.append(f"if _FOLDED in {local}: {bail}")
                 continue
             lines.append(f"{local} = _v.get({k}, _M) if _v.__class__ is _dict else _M")
             lines.append(f"if {local} is _M: {local} = _readvar(_v, {k}, {k})")
+            if self.whole_reads:  # a prepared view: read the value as given
+                lines.append(f"if {local}.__class__ is _dict and _FOLDED in {local}: "
+                             f"{local} = {local}[_FOLDED]")
             if custom is not None:
                 lines.append(
                     f"{custom} = {local}.get(_CUSTOM) if {local}.__class__ is _dict "
@@ -548,9 +550,9 @@ class CodeGenerator:
         lowered = self.const(node.name.lower())
         t = self.fresh()
         root = self.context_root(node.target)
+        if root is not None and node.name.lower() == CUSTOM:
+            self.whole_reads = True
         if root is not None and self.plain:
-            if node.name.lower() == CUSTOM:
-                self.whole_reads = True
             self.variable_local(root, custom=True)  # marks it: the prologue checks it
             var = self.variable_local(root, custom=False)
             fast = f"{var}.get({name})"

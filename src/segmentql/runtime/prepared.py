@@ -12,7 +12,8 @@ for each context variable that is a plain dict it keeps a **view**, a plain dict
   the value `V's name` resolves to for any spelling of that name (the case of a name never
   changes the result), so reading it is one dict lookup;
 - the key `FOLDED` marks the view as complete: a lower-cased name it lacks is absent in every
-  case, so a miss needs no search of the keys.
+  case, so a miss needs no search of the keys; it holds the value as given, which
+  whole-variable reads (`user is empty`, `user's custom`) use instead of the view.
 
 A variable gets no view (and is read from the caller's value, as from a plain dict) when it is
 not a plain dict, or when one of its mappings holds two names that differ only in case (then
@@ -20,14 +21,12 @@ which one a name reads depends on the name's exact case). Virtual attributes (`a
 `page`'s `query`) are not stored: they depend on the evaluation's clock and are derived from
 the view on a miss, as from a plain dict.
 
-The `Mapping` face of a `Prepared` (`[]`, `get`, iteration, `items`, `==`, `repr`) is the
-variables exactly as given. The views are kept in the object's own `dict` storage (a
-`Prepared` is a `dict` subclass) under `view_key(name)`, which only the generated code reads,
-with `dict.get`: its first read of a variable, `dict.get(v, "user")`, finds nothing there, and
-the second, `dict.get(v, view_key("user"))`, finds the view, which needs no check; a plain
-dict pays one `is None` test for this. Whole-variable reads (`user is empty`, `user's custom`)
-are compiled to take the general path, which sees the variables as given. A `Prepared` is
-read-only.
+Two forms carry views. `prepare(variables)` returns a plain `dict` whose values are the views
+(CPython's fast paths for `dict.get` apply to exact dicts only, so this is the fastest form).
+A `Prepared` (what store snapshots are) keeps the views in its own `dict` storage, which the
+generated code reads with `dict.get`, while its `Mapping` face (`[]`, `get`, iteration,
+`items`, `==`, `repr`) is the variables exactly as given; it is read-only. Whole-variable reads
+are compiled to take the general path, which reads the value as given.
 """
 
 from __future__ import annotations
@@ -51,30 +50,6 @@ FOLDED = _Folded()
 
 #: The attribute name that is never put in a view: reading it takes the general path.
 CUSTOM = "custom"
-
-
-class ViewKey:
-    """The key under which a `Prepared` stores a variable's view (one per name; hashed by
-    identity, never equal to a string, so a plain dict never holds it)."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"ViewKey({self.name!r})"
-
-
-_VIEW_KEYS: dict[str, ViewKey] = {}
-
-
-def view_key(name: str) -> ViewKey:
-    """The one `ViewKey` of variable `name`."""
-    key = _VIEW_KEYS.get(name)
-    if key is None:
-        key = _VIEW_KEYS.setdefault(name, ViewKey(name))
-    return key
 
 
 def view_of(target: Any) -> dict[Any, Any] | None:
@@ -103,7 +78,7 @@ def view_of(target: Any) -> dict[Any, Any] | None:
                 for spelling in spellings:
                     view[spelling] = value
     view.update(resolved)
-    view[FOLDED] = True
+    view[FOLDED] = target  # the value as given, for whole-variable reads
     return view
 
 
@@ -154,8 +129,7 @@ class Prepared(dict):  # type: ignore[type-arg]
 
     def _store_view(self, name: str, value: Any) -> None:
         view = view_of(value)
-        if view is not None:
-            dict.__setitem__(self, view_key(name), view)
+        dict.__setitem__(self, name, value if view is None else view)
 
     def get(self, name: str, default: Any = None) -> Any:
         try:
@@ -207,7 +181,7 @@ class Prepared(dict):  # type: ignore[type-arg]
         return dict(self._variables)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (prepare, (self.copy(),))
+        return (type(self), (self.copy(),))
 
     def _build_all(self) -> None:
         for name in self._lazy:
@@ -220,13 +194,32 @@ class Prepared(dict):  # type: ignore[type-arg]
     update = pop = popitem = clear = setdefault = _read_only
 
 
-def prepare(variables: Mapping[str, Any]) -> Prepared:
-    """`variables` prepared for many evaluations: every query reads it as it reads the plain
-    mapping (same results), faster; build it once per request and pass it to
-    `Query.matches`, `AudienceSet.evaluate`, etc."""
+def prepare(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """`variables` in evaluation form, for many evaluations: a plain `dict` of the same
+    variables in which each plain-dict variable is its view (see the module docstring).
+    Every query gives the same results on it as on `variables`, faster; build it once per
+    request and pass it to `Query.matches`, `AudienceSet.evaluate`, etc. (It is a plain
+    dict because CPython's fast paths for `dict.get` apply to exact dicts only.)"""
     if isinstance(variables, Prepared):
-        return variables
-    return Prepared(variables)
+        variables._build_all()
+        return dict(dict.items(variables))
+    out: dict[str, Any] = {}
+    for name, value in variables.items():
+        if value.__class__ is dict and FOLDED in value:  # prepared already
+            out[name] = value
+            continue
+        view = view_of(value)
+        out[name] = value if view is None else view
+    return out
+
+
+def original(value: Any) -> Any:
+    """The value as given, for a view; any other value unchanged."""
+    if value.__class__ is dict:
+        given = value.get(FOLDED, MISSING)
+        if given is not MISSING:
+            return given
+    return value
 
 
 def is_view(value: Any) -> bool:
@@ -234,4 +227,4 @@ def is_view(value: Any) -> bool:
     return value.__class__ is dict and FOLDED in value
 
 
-__all__ = ["FOLDED", "MISSING", "Prepared", "ViewKey", "is_view", "prepare", "view_key", "view_of"]
+__all__ = ["FOLDED", "MISSING", "Prepared", "is_view", "original", "prepare", "view_of"]
