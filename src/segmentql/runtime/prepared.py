@@ -21,8 +21,9 @@ which one a name reads depends on the name's exact case). Virtual attributes (`a
 `page`'s `query`) are not stored: they depend on the evaluation's clock and are derived from
 the view on a miss, as from a plain dict.
 
-Two forms carry views. `prepare(variables)` returns a plain `dict` whose values are the views
-(CPython's fast paths for `dict.get` apply to exact dicts only, so this is the fastest form).
+Two forms carry views. `prepare(variables)` returns a plain `dict` holding the views under
+`VIEW_PREFIX + name`, where the generated code finds them with no check (CPython's fast paths
+for `dict.get` apply to exact dicts only, so this is the fastest form).
 A `Prepared` (what store snapshots are) keeps the views in its own `dict` storage, which the
 generated code reads with `dict.get`, while its `Mapping` face (`[]`, `get`, iteration,
 `items`, `==`, `repr`) is the variables exactly as given; it is read-only. Whole-variable reads
@@ -36,17 +37,11 @@ from typing import Any, NoReturn
 
 from segmentql.runtime.errors import MISSING
 
+#: The key marking a complete view. A string (a dict whose keys are all strings is looked up
+#: faster) that no attribute name can be: names never hold NUL, and reading a variable by
+#: index (`user["..."]`) reads the value as given, not its view.
+FOLDED = "\x00segmentql-view"
 
-class _Folded:
-    """The key marking a complete view (never a string, so no attribute name meets it)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "FOLDED"
-
-
-FOLDED = _Folded()
 
 #: The attribute name that is never put in a view: reading it takes the general path.
 CUSTOM = "custom"
@@ -55,7 +50,7 @@ CUSTOM = "custom"
 def view_of(target: Any) -> dict[Any, Any] | None:
     """The view of a context variable's value (see the module docstring), or None when the
     value is not a plain dict or a name in it is ambiguous ignoring case."""
-    if target.__class__ is not dict:
+    if target.__class__ is not dict or FOLDED in target:
         return None
     own = _by_lowered(target)
     if own is None:
@@ -194,23 +189,57 @@ class Prepared(dict):  # type: ignore[type-arg]
     update = pop = popitem = clear = setdefault = _read_only
 
 
+#: In the form `prepare` gives, a variable's view is stored under this prefix and its name
+#: (`"\x00user"`), so that the generated code tells it from a plain dict's variable by the
+#: key alone: `dict.get(v, "user")` finds nothing and `dict.get(v, "\x00user")` the view,
+#: which needs no check; a plain dict pays one `is None` test for this.
+VIEW_PREFIX = "\x00"
+#: Where `prepare` keeps a `Prepared` whose lazy variables were not built yet.
+LAZY = "\x00lazy"
+
+
 def prepare(variables: Mapping[str, Any]) -> dict[str, Any]:
-    """`variables` in evaluation form, for many evaluations: a plain `dict` of the same
-    variables in which each plain-dict variable is its view (see the module docstring).
-    Every query gives the same results on it as on `variables`, faster; build it once per
-    request and pass it to `Query.matches`, `AudienceSet.evaluate`, etc. (It is a plain
-    dict because CPython's fast paths for `dict.get` apply to exact dicts only.)"""
-    if isinstance(variables, Prepared):
-        variables._build_all()
-        return dict(dict.items(variables))
+    """`variables` in evaluation form, for many evaluations: a plain `dict` holding each
+    plain-dict variable's view under `VIEW_PREFIX + name` and any other variable under its
+    name. It is an input for queries, not a mapping to read: every query gives the same
+    results on it as on `variables`, faster. Build it once per request and pass it to
+    `Query.matches`, `AudienceSet.evaluate`, etc. (It is a plain dict because CPython's fast
+    paths for `dict.get` apply to exact dicts only.)"""
     out: dict[str, Any] = {}
-    for name, value in variables.items():
-        if value.__class__ is dict and FOLDED in value:  # prepared already
-            out[name] = value
+    if isinstance(variables, Prepared):
+        items = list(dict.items(variables))
+        if any(name not in variables._variables for name in variables._lazy):
+            out[LAZY] = variables
+    else:
+        items = list(variables.items())
+    for name, value in items:
+        if name.__class__ is str and name.startswith(VIEW_PREFIX):
+            out[name] = value  # prepared already
             continue
-        view = view_of(value)
-        out[name] = value if view is None else view
+        view = value if is_view(value) else view_of(value)
+        if view is None or name.__class__ is not str:
+            out[name] = value
+        else:
+            out[VIEW_PREFIX + name] = view
     return out
+
+
+def prepared_variable(variables: Mapping[Any, Any], name: str, lowered: str) -> Any:
+    """A variable missing from a prepared dict under its name: the value as given of its view
+    (exact case, then ignoring case), or of a lazy one; MISSING when there is none."""
+    value = variables.get(VIEW_PREFIX + name, MISSING)
+    if value is MISSING:
+        for key in variables:
+            if (key.__class__ is str and key.startswith(VIEW_PREFIX)
+                    and key[1:].lower() == lowered):
+                value = variables[key]
+                break
+    if value is not MISSING:
+        return original(value)
+    lazy = variables.get(LAZY)
+    if isinstance(lazy, Prepared):
+        return lazy.get(name, MISSING)
+    return MISSING
 
 
 def original(value: Any) -> Any:
@@ -227,4 +256,7 @@ def is_view(value: Any) -> bool:
     return value.__class__ is dict and FOLDED in value
 
 
-__all__ = ["FOLDED", "MISSING", "Prepared", "is_view", "original", "prepare", "view_of"]
+__all__ = [
+    "FOLDED", "LAZY", "MISSING", "VIEW_PREFIX", "Prepared", "is_view", "original", "prepare",
+    "prepared_variable", "view_of",
+]
