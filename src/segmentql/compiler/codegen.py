@@ -26,8 +26,9 @@ unexpected class) are closures built here and called as `_kN(t, mapping)`: CPyth
 from __future__ import annotations
 
 import enum
-import functools
+import threading
 import types
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
@@ -48,12 +49,41 @@ TIME_OPS = frozenset({A.TestOp.BEFORE, A.TestOp.AFTER, A.TestOp.AT_TIME})
 TIME_CASTS = frozenset({A.CastType.DATE, A.CastType.DATETIME, A.CastType.TIME})
 
 
-@functools.lru_cache(maxsize=1024)
-def compile_source(source: str) -> types.CodeType:
-    """`compile()` of generated source, cached by the text. The text depends only on the
-    query's shape (values reach the code through its namespace), so queries of one shape,
-    such as `user's plan is "a"` and `user's plan is "b"`, share one code object."""
-    return compile(source, "<segmentql>", "exec")
+class _CodeCache:
+    """`compile()` of generated source, cached by the text (least recently used go first).
+    The text depends only on the query's shape (values reach the code through its
+    namespace), so queries of one shape, such as `user's plan is "a"` and
+    `user's plan is "b"`, share one code object."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._codes: OrderedDict[str, types.CodeType] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, source: str) -> types.CodeType:
+        code = self.cached(source)
+        if code is None:
+            code = compile(source, "<segmentql>", "exec")
+            with self._lock:
+                self._codes[source] = code
+                if len(self._codes) > self.size:
+                    self._codes.popitem(last=False)
+        return code
+
+    def cached(self, source: str) -> types.CodeType | None:
+        """The code object of `source` if it was compiled before, else None."""
+        with self._lock:
+            code = self._codes.get(source)
+            if code is not None:
+                self._codes.move_to_end(source)
+            return code
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._codes.clear()
+
+
+compile_source = _CodeCache(1024)
 
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}

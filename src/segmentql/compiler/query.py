@@ -146,14 +146,44 @@ class Query:
         self._ns = namespace = plain.ns
         namespace["_clockmatch"] = self._clock_matches
         namespace["_ENTRY_general"] = self._general_on_first_use
-        exec(compile_source(source), namespace)
-        self._match_fn: Callable[..., bool] = namespace["_ENTRY_matches"]
+        self._match_fn: Callable[..., bool] | None = None
         self._evaluate_fn: Callable[..., Any] | None = None
         self._trace_fn: Callable[..., Any] | None = None
         self._trace_nodes: dict[int, A.Node] = {}
+        # CPython's `compile()` of the source is most of a cold compile: it is shared by
+        # queries of one shape (the code-object cache), and for a new shape deferred to the
+        # first call, so that compiling many audiences, or one that is only checked, never
+        # pays it.
+        code = compile_source.cached(source)
+        if code is not None:
+            self._install(code)
+        elif not self.uses_time:
+            self.matches = self._first_match  # type: ignore[method-assign]
+
+    def _install(self, code: Any) -> Callable[..., bool]:
+        exec(code, self._ns)
+        fn: Callable[..., bool] = self._ns["_ENTRY_matches"]
+        self._match_fn = fn
         if not self.uses_time:
             # The hot path: `query.matches(v)` is the generated function itself.
-            self.matches = self._match_fn  # type: ignore[method-assign]
+            self.matches = fn  # type: ignore[method-assign]
+        return fn
+
+    def _matches_function(self) -> Callable[..., bool]:
+        """The generated `matches`, compiled on first use."""
+        fn = self._match_fn
+        if fn is None:
+            with self._lock:
+                fn = self._match_fn
+                if fn is None:
+                    fn = self._install(compile_source(self._sources[0]))
+        return fn
+
+    def _first_match(
+        self, variables: Mapping[str, Any], now: Any = None, time_zone: Any = None
+    ) -> bool:
+        """`matches` until the generated function is compiled (by this first call)."""
+        return self._matches_function()(variables, now, time_zone)
 
     @property
     def source(self) -> str:
@@ -254,9 +284,10 @@ class Query:
         return Query.matches(self, variables, now=now, time_zone=time_zone or "UTC")
 
     def _match_with_clock(self, variables: Any, instant: dt.datetime, tz: dt.tzinfo) -> bool:
+        fn = self._matches_function()
         if not self.uses_time:  # the clock only reaches virtual attributes (contextvars)
-            return self._match_fn(variables)
-        return self._match_fn(variables, _now=instant, _tz=tz)
+            return fn(variables)
+        return fn(variables, _now=instant, _tz=tz)
 
     def explain(
         self,
