@@ -41,7 +41,7 @@ class AudienceSet:
         namespace = gen.ns
         exec(compile(self.source, "<segmentql-audiences>", "exec"), namespace)
         self._all: Callable[..., tuple[bool, ...]] = namespace["_ENTRY_audiences"]
-        self.uses_time = gen.uses_time or any(q.uses_time for q in self.queries.values())
+        self.uses_time = gen.uses_time or plain.uses_time
 
     def __len__(self) -> int:
         return len(self.names)
@@ -93,7 +93,7 @@ def compile_audiences(audiences: Mapping[str, str], schema: Any = None) -> Audie
     problems: list[Diagnostic] = []
     for name, text in audiences.items():
         try:
-            queries[name] = compile_query(text, schema, expect=bool)
+            queries[name] = compile_query(text, schema, expect=bool, generate=False)
         except QueryError as exc:
             for d in exc.diagnostics:
                 problems.append(Diagnostic(d.code, d.severity, f"{name}: {d.message}", d.span,

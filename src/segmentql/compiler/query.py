@@ -114,6 +114,7 @@ class Query:
         diagnostics: list[Diagnostic],
         *,
         functions: Mapping[str, Any] | None = None,
+        generate: bool = True,
     ) -> None:
         self.text = text
         self.ast = ast
@@ -121,20 +122,50 @@ class Query:
         self.diagnostics = diagnostics
         # Only the hot path (`matches` on plain dicts) is generated now; `evaluate`,
         # `explain` and the general `matches` (non-dict variables, `custom` attributes) are
-        # generated on first use, so compiling an audience stays cheap.
-        self._lock = threading.Lock()
-        plain = CodeGenerator(functions=functions, plain=True)
+        # generated on first use, so compiling an audience stays cheap. With `generate`
+        # False (a query of an audience set, which has its own code) nothing is generated
+        # before the query is used on its own.
+        self._lock = threading.RLock()
+        self._functions = functions
+        self._match_fn: Callable[..., bool] | None = None
+        self._evaluate_fn: Callable[..., Any] | None = None
+        self._trace_fn: Callable[..., Any] | None = None
+        self._trace_nodes: dict[int, A.Node] = {}
+        self._uses_time: bool | None = None
+        if generate:
+            self._generate()
+        else:
+            self.matches = self._first_match  # type: ignore[method-assign]
+
+    @property
+    def uses_time(self) -> bool:
+        """The query reads the clock (`now`, dates, durations)."""
+        if self._uses_time is None:
+            self._generate()
+        return bool(self._uses_time)
+
+    def _generate(self) -> None:
+        """Generate the source of `matches`' hot path (compiled now if a query of the same
+        shape was compiled before, else on the first call)."""
+        with self._lock:
+            if self._uses_time is not None:
+                return
+            self._generate_matches()
+
+    def _generate_matches(self) -> None:
+        ast = self.ast
+        plain = CodeGenerator(functions=self._functions, plain=True)
         plain.prepare([ast])
         (plain_code,) = plain.generate_bodies(lambda: [plain.true(ast)])
         self._last_generator = plain
-        self.uses_time = plain.uses_time
-        if self.uses_time:
+        self._uses_time = plain.uses_time
+        if self._uses_time:
             params, general = _MATCH_PARAMS, "_ENTRY_general(_v, now, time_zone, _now, _tz)"
         else:  # the clock is never read: a shorter signature is a cheaper call
             params, general = "_v, now=None, time_zone=None", "_ENTRY_general(_v)"
         source = plain.build_guarded("_ENTRY_matches", plain_code, params,
                                      bail=f"return {general}")
-        if plain.reads_age and not self.uses_time:
+        if plain.reads_age and not self._uses_time:
             # `age` may be derived from birthDate, which needs the caller's `now`.
             source = source.replace(
                 "    try:\n",
@@ -146,10 +177,6 @@ class Query:
         self._ns = namespace = plain.ns
         namespace["_clockmatch"] = self._clock_matches
         namespace["_ENTRY_general"] = self._general_on_first_use
-        self._match_fn: Callable[..., bool] | None = None
-        self._evaluate_fn: Callable[..., Any] | None = None
-        self._trace_fn: Callable[..., Any] | None = None
-        self._trace_nodes: dict[int, A.Node] = {}
         # CPython's `compile()` of the source is most of a cold compile: it is shared by
         # queries of one shape (the code-object cache), and for a new shape deferred to the
         # first call, so that compiling many audiences, or one that is only checked, never
@@ -157,14 +184,16 @@ class Query:
         code = compile_source.cached(source)
         if code is not None:
             self._install(code)
-        elif not self.uses_time:
+        elif not self._uses_time:
             self.matches = self._first_match  # type: ignore[method-assign]
+        else:
+            self.__dict__.pop("matches", None)  # the clock-resolving method
 
     def _install(self, code: Any) -> Callable[..., bool]:
         exec(code, self._ns)
         fn: Callable[..., bool] = self._ns["_ENTRY_matches"]
         self._match_fn = fn
-        if not self.uses_time:
+        if not self._uses_time:
             # The hot path: `query.matches(v)` is the generated function itself.
             self.matches = fn  # type: ignore[method-assign]
         return fn
@@ -174,6 +203,7 @@ class Query:
         fn = self._match_fn
         if fn is None:
             with self._lock:
+                self._generate()
                 fn = self._match_fn
                 if fn is None:
                     fn = self._install(compile_source(self._sources[0]))
@@ -183,11 +213,15 @@ class Query:
         self, variables: Mapping[str, Any], now: Any = None, time_zone: Any = None
     ) -> bool:
         """`matches` until the generated function is compiled (by this first call)."""
-        return self._matches_function()(variables, now, time_zone)
+        fn = self._matches_function()
+        if self._uses_time:
+            return Query.matches(self, variables, now=now, time_zone=time_zone or "UTC")
+        return fn(variables, now, time_zone)
 
     @property
     def source(self) -> str:
         """The generated Python source (no query text or value appears in it)."""
+        self._generate()
         self._complete()
         return "".join(self._sources)
 
@@ -196,6 +230,7 @@ class Query:
         if self._evaluate_fn is not None:
             return
         with self._lock:
+            self._generate()
             if self._evaluate_fn is not None:
                 return
             ast = self.ast
@@ -348,10 +383,14 @@ def analyze_query(
     return analysis.ast, diagnostics
 
 
-def compile_query(text: str, schema: Any = None, *, expect: type | None = None) -> Query:
+def compile_query(
+    text: str, schema: Any = None, *, expect: type | None = None, generate: bool = True
+) -> Query:
     """Compile `text` (cached by text, schema fingerprint and `expect`).
 
     Raises `QueryError` with every diagnostic when the query does not parse or check.
+    `generate=False` (audience sets, which generate their own code) leaves the query's own
+    code to be generated when it is first used alone.
     """
     if not isinstance(text, str):
         raise TypeError("compile_query needs the query text as a string")
@@ -363,7 +402,7 @@ def compile_query(text: str, schema: Any = None, *, expect: type | None = None) 
             _CACHE.move_to_end(key)
             return cached
     ast, diagnostics = analyze_query(text, schema, expect)
-    query = compile_ast(ast, text, schema=schema, diagnostics=diagnostics)
+    query = compile_ast(ast, text, schema=schema, diagnostics=diagnostics, generate=generate)
     with _CACHE_LOCK:
         _CACHE[key] = query
         if len(_CACHE) > _CACHE_SIZE:
@@ -377,11 +416,13 @@ def compile_ast(
     *,
     schema: Any = None,
     diagnostics: list[Diagnostic] | None = None,
+    generate: bool = True,
 ) -> Query:
     """Compile an already checked AST (no cache)."""
     functions = getattr(schema, "functions", None) if schema is not None else None
     try:
-        return Query(text, ast, list(diagnostics or []), functions=functions)
+        return Query(text, ast, list(diagnostics or []), functions=functions,
+                     generate=generate)
     except CodegenError as exc:
         diagnostic = Diagnostic(exc.code, Severity.ERROR, exc.message, exc.span)
         raise QueryError([diagnostic, *(diagnostics or [])], text) from None
