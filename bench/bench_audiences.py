@@ -27,10 +27,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_eval import P1, audience_texts  # noqa: E402
+from bench_eval import P1, audience_texts
 
-import segmentql  # noqa: E402
-from segmentql.compiler import compile_audiences  # noqa: E402
+import segmentql
+from segmentql.compiler import compile_audiences
 
 perf = time.perf_counter_ns
 
