@@ -112,13 +112,14 @@ def test_prepare_gives_a_plain_dict_of_views() -> None:
     given = {"user": {"plan": "free", "custom": {"Plan": "pro"}}, "n": 3,
              "session": {"a": 1, "A": 2}}
     prepared = prepare(given)
-    assert prepared.__class__ is dict and list(prepared) == ["\x00user", "n", "session"]
-    assert is_view(prepared["\x00user"]) and original(prepared["\x00user"]) is given["user"]
+    assert prepared.__class__ is dict and list(prepared) == ["user", "n", "session"]
+    assert is_view(prepared["user"]) and original(prepared["user"]) is given["user"]
     assert prepared["n"] == 3 and prepared["session"] is given["session"]  # ambiguous: no view
     assert prepare(prepared) == prepared
     assert prepare(Prepared(given)) == prepared
     query = segmentql.compile("user is not empty and session's a is 1 and user's PLAN is \"pro\"")
     assert query.matches(prepared) is True
+    assert segmentql.compile("user's custom's Plan is \"pro\"").matches(prepared) is True
 
 
 def test_the_mapping_face_of_a_prepared_is_the_variables_as_given() -> None:

@@ -39,7 +39,7 @@ from segmentql.runtime import helpers
 from segmentql.runtime.access import VIRTUAL, case_variants
 from segmentql.runtime.errors import ErrorValue
 from segmentql.runtime.events import EventQuery
-from segmentql.runtime.prepared import CUSTOM, FOLDED, VIEW_PREFIX
+from segmentql.runtime.prepared import CUSTOM, FOLDED
 from segmentql.runtime.temporal import Duration
 from segmentql.syntax import ast as A
 
@@ -359,12 +359,9 @@ class CodeGenerator:
             if self.plain and custom is not None:
                 # `dict.get` raises TypeError on anything but a dict (the caller sends that
                 # to the general path), so one call checks the class and `custom` (a
-                # `Prepared`'s view has none); `prepare`'s form holds the view under another
-                # key, found with no check
+                # prepared view has none)
                 lines.append(f"{local} = _dget(_v, {k})")
-                lines.append(f"if {local} is None: {local} = _dget(_v, "
-                             f"{self.const(VIEW_PREFIX + lowered)})")
-                lines.append(f"elif _dget({local}, _CUSTOM) is not None: {bail}")
+                lines.append(f"if _dget({local}, _CUSTOM) is not None: {bail}")
                 if self.whole_reads:
                     lines.append(f"if _FOLDED in {local}: {bail}")
                 continue

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from segmentql.diagnostics import NO_SPAN, Span
 from segmentql.runtime.errors import MISSING, ErrorValue
-from segmentql.runtime.prepared import FOLDED, prepared_variable
+from segmentql.runtime.prepared import FOLDED, lazy_variable
 from segmentql.runtime.temporal import part_kind, temporal_part
 from segmentql.runtime.values import CURRENT_ZONE, a_kind
 
@@ -102,7 +102,7 @@ def read_variable(variables: Any, name: str, lowered: str) -> Any:
     if value is MISSING:
         value = fold_get(variables, lowered)
         if value is MISSING:
-            value = prepared_variable(variables, name, lowered)  # `prepare`'s form
+            value = lazy_variable(variables, name)  # `prepare`'s form of a snapshot
             if value is MISSING:
                 return None
     return value

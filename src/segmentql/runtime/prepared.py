@@ -21,9 +21,8 @@ which one a name reads depends on the name's exact case). Virtual attributes (`a
 `page`'s `query`) are not stored: they depend on the evaluation's clock and are derived from
 the view on a miss, as from a plain dict.
 
-Two forms carry views. `prepare(variables)` returns a plain `dict` holding the views under
-`VIEW_PREFIX + name`, where the generated code finds them with no check (CPython's fast paths
-for `dict.get` apply to exact dicts only, so this is the fastest form).
+Two forms carry views. `prepare(variables)` returns a plain `dict` whose values are the views
+(CPython's fast paths for `dict.get` apply to exact dicts only, so this is the fastest form).
 A `Prepared` (what store snapshots are) keeps the views in its own `dict` storage, which the
 generated code reads with `dict.get`, while its `Mapping` face (`[]`, `get`, iteration,
 `items`, `==`, `repr`) is the variables exactly as given; it is read-only. Whole-variable reads
@@ -189,22 +188,16 @@ class Prepared(dict):  # type: ignore[type-arg]
     update = pop = popitem = clear = setdefault = _read_only
 
 
-#: In the form `prepare` gives, a variable's view is stored under this prefix and its name
-#: (`"\x00user"`), so that the generated code tells it from a plain dict's variable by the
-#: key alone: `dict.get(v, "user")` finds nothing and `dict.get(v, "\x00user")` the view,
-#: which needs no check; a plain dict pays one `is None` test for this.
-VIEW_PREFIX = "\x00"
 #: Where `prepare` keeps a `Prepared` whose lazy variables were not built yet.
 LAZY = "\x00lazy"
 
 
 def prepare(variables: Mapping[str, Any]) -> dict[str, Any]:
-    """`variables` in evaluation form, for many evaluations: a plain `dict` holding each
-    plain-dict variable's view under `VIEW_PREFIX + name` and any other variable under its
-    name. It is an input for queries, not a mapping to read: every query gives the same
-    results on it as on `variables`, faster. Build it once per request and pass it to
-    `Query.matches`, `AudienceSet.evaluate`, etc. (It is a plain dict because CPython's fast
-    paths for `dict.get` apply to exact dicts only.)"""
+    """`variables` in evaluation form, for many evaluations: a plain `dict` of the same
+    variables in which each plain-dict variable is its view. It is an input for queries, not
+    a mapping to read: every query gives the same results on it as on `variables`. Build it
+    once per request and pass it to `Query.matches`, `AudienceSet.evaluate`, etc. (It is a
+    plain dict because CPython's fast paths for `dict.get` apply to exact dicts only.)"""
     out: dict[str, Any] = {}
     if isinstance(variables, Prepared):
         items = list(dict.items(variables))
@@ -213,29 +206,17 @@ def prepare(variables: Mapping[str, Any]) -> dict[str, Any]:
     else:
         items = list(variables.items())
     for name, value in items:
-        if name.__class__ is str and name.startswith(VIEW_PREFIX):
-            out[name] = value  # prepared already
-            continue
-        view = value if is_view(value) else view_of(value)
-        if view is None or name.__class__ is not str:
+        if name == LAZY or is_view(value):  # prepared already
             out[name] = value
-        else:
-            out[VIEW_PREFIX + name] = view
+            continue
+        view = view_of(value)
+        out[name] = value if view is None else view
     return out
 
 
-def prepared_variable(variables: Mapping[Any, Any], name: str, lowered: str) -> Any:
-    """A variable missing from a prepared dict under its name: the value as given of its view
-    (exact case, then ignoring case), or of a lazy one; MISSING when there is none."""
-    value = variables.get(VIEW_PREFIX + name, MISSING)
-    if value is MISSING:
-        for key in variables:
-            if (key.__class__ is str and key.startswith(VIEW_PREFIX)
-                    and key[1:].lower() == lowered):
-                value = variables[key]
-                break
-    if value is not MISSING:
-        return original(value)
+def lazy_variable(variables: Mapping[Any, Any], name: str) -> Any:
+    """A variable missing from `prepare`'s form of a `Prepared` that had not built it yet
+    (the store's `events`), or MISSING."""
     lazy = variables.get(LAZY)
     if isinstance(lazy, Prepared):
         return lazy.get(name, MISSING)
@@ -257,6 +238,6 @@ def is_view(value: Any) -> bool:
 
 
 __all__ = [
-    "FOLDED", "LAZY", "MISSING", "VIEW_PREFIX", "Prepared", "is_view", "original", "prepare",
-    "prepared_variable", "view_of",
+    "FOLDED", "LAZY", "MISSING", "Prepared", "is_view", "lazy_variable", "original", "prepare",
+    "view_of",
 ]
