@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 import pg_cluster  # a plain module beside this file, shared with bench/
+from components import component_missing
 from pg_cluster import PostgresCluster
 
 settings.register_profile(
@@ -63,12 +64,6 @@ def deep(request: pytest.FixtureRequest) -> bool:
 # Each fixture skips (with the reason) only where its component cannot exist on this machine.
 # CI installs all of them (`.ci/run` sets CI=1), and there a missing component is a failure.
 
-
-def component_missing(reason: str) -> None:
-    """Skip locally, fail in CI: a component CI installs must never be silently skipped."""
-    if os.environ.get("CI"):
-        pytest.fail(f"required component missing in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

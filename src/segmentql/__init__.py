@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from segmentql.compiler.audiences import AudienceSet
     from segmentql.compiler.explain import Explanation
     from segmentql.compiler.query import Query
+    from segmentql.runtime.budget import Budget
     from segmentql.schema import Schema
     from segmentql.state import ProfileStore
     from segmentql.syntax.ast import Expr
@@ -47,6 +48,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AudienceSet",
+    "Budget",
     "Diagnostic",
     "EvaluationError",
     "Explanation",
@@ -70,6 +72,7 @@ __all__ = [
 
 _LAZY = {
     "AudienceSet": "segmentql.compiler.audiences",
+    "Budget": "segmentql.runtime.budget",
     "Explanation": "segmentql.compiler.explain",
     "Query": "segmentql.compiler.query",
     "Schema": "segmentql.schema",
@@ -94,25 +97,31 @@ def parse(text: str, *, max_length: int = 500, max_depth: int = 64) -> Expr:
 
 
 def check(
-    text: str, schema: Schema | None = None, *, expect: type | None = None
+    text: str, schema: Schema | None = None, *, expect: type | None = None,
+    budget: Budget | None = None,
 ) -> list[Diagnostic]:
-    """Every diagnostic of `text` (syntax, names, types), sorted; never raises on bad input.
+    """Every diagnostic of `text` (syntax, names, types, worst-case cost), sorted; never
+    raises on bad input.
 
     `expect=bool` is the audience use: a query whose result is not boolean is reported.
+    `budget` is the budget the cost estimate compares with (default `Budget()`).
     """
     from segmentql.checker import check as check_text
 
-    return check_text(text, schema, expect=expect)
+    return check_text(text, schema, expect=expect, budget=budget)
 
 
 def compile(
-    text: str, schema: Schema | None = None, *, expect: type | None = None
+    text: str, schema: Schema | None = None, *, expect: type | None = None,
+    budget: Budget | None = None,
 ) -> Query:
-    """A compiled query (cached by text, schema and `expect`); raises `QueryError` with the
-    diagnostics when the query has errors."""
+    """A compiled query (cached by text, schema, `expect` and `budget`); raises `QueryError`
+    with the diagnostics when the query has errors. Every evaluation runs under `budget`
+    (default `Budget()`; see docs/semantics.md, "Cost model and budget")."""
     from segmentql.compiler import compile_query
+    from segmentql.runtime.budget import DEFAULT_BUDGET
 
-    return compile_query(text, schema, expect=expect)
+    return compile_query(text, schema, expect=expect, budget=budget or DEFAULT_BUDGET)
 
 
 def compile_audiences(

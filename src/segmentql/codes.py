@@ -57,6 +57,9 @@ _ALL: tuple[CodeInfo, ...] = (
     _e("Q121", "reserved word used as a name"),
     _e("Q122", "duplicate parameter name"),
     _e("Q123", "float literal out of range"),
+    _e("Q124", "'in' without 'is' before a list or value"),
+    _e("Q125", "a test's wording inside event criteria"),
+    _e("Q126", "typographic quote instead of a straight quote"),
     _e("Q150", "query longer than the length limit"),
     _e("Q151", "query nested deeper than the depth limit"),
     # --- Q2xx: names, types, schema ------------------------------------------------------
@@ -85,6 +88,10 @@ _ALL: tuple[CodeInfo, ...] = (
     _i("Q222", "comparison with null is always false; use 'is null' or 'is defined'"),
     _e("Q223", "condition is not boolean"),
     _e("Q224", "fractional amount of a calendar duration unit"),
+    # Q225-Q234: check-time cost estimate (issue #12)
+    _w("Q225", "worst-case evaluation steps exceed the step budget"),
+    _w("Q226", "worst-case size of a built value exceeds the size budget"),
+    _w("Q227", "cost cannot be bounded statically (recursion)"),
     # --- Q3xx: run time (error values) -----------------------------------------------------
     _e("Q300", "evaluation error"),
     _e("Q301", "type mismatch"),
@@ -98,6 +105,11 @@ _ALL: tuple[CodeInfo, ...] = (
     _e("Q309", "host function failed"),
     _e("Q310", "invalid date, time or duration"),
     _e("Q311", "index out of range or invalid key"),
+    # Q312-Q329: request-time safety (issue #12)
+    _e("Q312", "evaluation step budget exhausted"),
+    _e("Q313", "value larger than the size budget"),
+    _e("Q314", "arrow-function calls nested deeper than the depth budget"),
+    _e("Q315", "an operation failed on unusual data"),
 )
 
 CODES: dict[str, CodeInfo] = {info.code: info for info in _ALL}

@@ -82,6 +82,22 @@ class Label:
 
 
 @dataclass(frozen=True, slots=True)
+class Fix:
+    """A suggested edit of the query: put `replacement` in place of `span` (empty span:
+    insert). `title` names it ("Replace with `email`"), as an editor's quick fix shows it."""
+
+    title: str
+    span: Span
+    replacement: str
+
+    def apply(self, text: str) -> str:
+        return text[:self.span.start] + self.replacement + text[self.span.end:]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "span": self.span.to_json(), "replacement": self.replacement}
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One finding about a query: what, where, and how to fix it."""
 
@@ -94,6 +110,8 @@ class Diagnostic:
     labels: tuple[Label, ...] = field(default=())
     #: "did you mean" candidates, best first; also mentioned in `help`.
     suggestions: tuple[str, ...] = ()
+    #: Edits that apply a suggestion or a suggested rewrite, best first (editor quick fixes).
+    fixes: tuple[Fix, ...] = ()
 
     @property
     def is_error(self) -> bool:
@@ -109,6 +127,7 @@ class Diagnostic:
             "help": self.help,
             "labels": [{"span": lb.span.to_json(), "message": lb.message} for lb in self.labels],
             "suggestions": list(self.suggestions),
+            "fixes": [f.to_json() for f in self.fixes],
         }
 
     @classmethod
@@ -125,6 +144,10 @@ class Diagnostic:
                 Label(Span(**lb["span"]), lb["message"]) for lb in data.get("labels", ())
             ),
             suggestions=tuple(data.get("suggestions", ())),
+            fixes=tuple(
+                Fix(f["title"], Span(**f["span"]), f["replacement"])
+                for f in data.get("fixes", ())
+            ),
         )
 
 

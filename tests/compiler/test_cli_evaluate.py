@@ -49,3 +49,36 @@ def test_explain(variables: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", 'user\'s plan is "pro"', "--variables", variables,
                  "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["matched"] is True
+
+
+def test_runtime_error_shows_the_source_line_and_the_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "vars.json"
+    path.write_text(json.dumps({"user": {"age": "twelve"}}), encoding="utf-8")
+    for command in ("eval", "explain"):
+        assert main([command, "user's age + 1 > 3", "--variables", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert "error[Q301]: '+' is not defined for string and integer" in err
+        assert "1 | user's age + 1 > 3" in err
+        assert "  | ^^^^^^^^^^^^^^\n" in err
+        assert '= note: user\'s age is "twelve"' in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--now", "yesterday", "argument --now: 'yesterday' is not an ISO-8601 date-time"),
+        ("--time-zone", "Mars/Base", "argument --time-zone: unknown time zone 'Mars/Base'"),
+    ],
+)
+def test_bad_clock_options_are_usage_errors_not_query_diagnostics(
+    variables: str, capsys: pytest.CaptureFixture[str], option: str, value: str, message: str
+) -> None:
+    for command in ("eval", "explain"):
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "user's age > 3", "--variables", variables, option, value])
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err
+        assert f"segmentql {command}: error: {message}" in err
+        assert "usage: segmentql" in err and "error[Q" not in err and "<query>" not in err

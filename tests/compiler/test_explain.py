@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from segmentql.compiler import compile_query
 
 QUERY = 'user\'s plan is "pro" and (user\'s age > 18 or session\'s landingPage matches "pricing")'
@@ -92,3 +94,88 @@ def test_date_parts_are_shown_as_reads() -> None:
     reads = {r.text: r.value for r in e.reads}
     assert reads["user's birthDate's month"] == 5
     assert reads["now's hour"] == 1  # the wall clock in the evaluation's zone
+
+
+# --- event expressions: the window, each event of the type, each criterion, the count ----
+
+NOW = "2026-12-05T00:00:00Z"
+EVENTS = [
+    {"type": "pageOpened", "timestamp": "2026-12-01T10:00:00Z", "sessionId": "s1",
+     "properties": {"url": "https://x/pricing", "title": "Prices"}},
+    {"type": "pageOpened", "timestamp": "2026-12-04T10:00:00Z", "sessionId": "s2",
+     "properties": {"url": "https://x/home", "title": "Home"}},
+    {"type": "goalCompleted", "timestamp": "2026-12-04T10:00:00Z", "sessionId": "s2",
+     "properties": {"goalId": "signup"}},
+    {"type": "pageOpened", "timestamp": "2026-11-01T10:00:00Z", "sessionId": "s0",
+     "properties": {"url": "https://x/pricing"}},
+]
+
+
+def _events_clause(query: str, variables: dict[str, object]) -> tuple[object, dict[str, object]]:
+    e = compile_query(query).explain(variables, now=NOW)
+    [clause] = [c for c in e.clauses if c.kind == "eventtest"]
+    assert clause.events is not None
+    return e, clause.to_json()["events"]
+
+
+def test_event_expression_shows_window_events_criteria_and_count() -> None:
+    query = ('user has viewed a page with url like "pricing" and title starting with "P" '
+             "at least 2 times in the last 7 days")
+    e, events = _events_clause(query, {"events": EVENTS})
+    assert events["type"] == "pageOpened"
+    assert events["window"] == "in the last 7 days"
+    assert events["start"] == "2026-11-28T00:00:00+00:00"
+    assert events["end"] == "2026-12-05T00:00:00+00:00"
+    assert events["count"] == {"op": "at least", "times": 2, "matched": 1, "unknown": 0}
+    by_index = {ev["index"]: ev for ev in events["events"]}
+    assert set(by_index) == {0, 1, 3}  # the goal is another type
+    assert by_index[0]["status"] == "matched"
+    assert [(c["text"], c["value"]) for c in by_index[0]["criteria"]] == [
+        ('url like "pricing"', True), ('title starting with "P"', True)]
+    assert by_index[1]["status"] == "not matched"
+    # `and` stops at the first false criterion, and the explanation says so
+    assert [(c["text"], c["value"]) for c in by_index[1]["criteria"]] == [
+        ('url like "pricing"', False)]
+    assert by_index[3] == {"index": 3, "timestamp": "2026-11-01T10:00:00+00:00",
+                           "status": "outside the window", "item": None, "criteria": []}
+    text = str(e)
+    assert ("events of type 'pageOpened' (in the last 7 days, from 2026-11-28T00:00:00Z to "
+            "2026-12-05T00:00:00Z): 2 in the window, 3 in all") in text
+    assert 'events[0] at 2026-12-01T10:00:00Z: matched (url like "pricing" => true, ' in text
+    assert "events[3] at 2026-11-01T10:00:00Z: outside the window" in text
+    assert "count: 1 matched, needs at least 2" in text
+
+
+def test_event_expression_session_window_goal_and_products() -> None:
+    _, events = _events_clause('user has completed the goal "signup" this session',
+                               {"events": EVENTS, "session": {"id": "s2"}})
+    assert events["window"] == "this session" and events["session"] == "s2"
+    assert [(ev["index"], ev["status"]) for ev in events["events"]] == [(2, "matched")]
+    _, events = _events_clause('user has completed the goal "other"',
+                               {"events": EVENTS})
+    assert [(ev["index"], ev["status"]) for ev in events["events"]] == [(2, "another name")]
+    orders = [{"type": "orderPlaced", "timestamp": "2026-12-01T10:00:00Z", "properties": {
+        "items": [{"name": "a", "price": 5}, {"name": "b", "price": 50}]}}]
+    _, events = _events_clause("user has ordered a product with price greater than 10",
+                               {"events": orders})
+    assert [(ev["index"], ev["item"], ev["status"]) for ev in events["events"]] == [
+        (0, 0, "not matched"), (0, 1, "matched")]
+
+
+def test_event_expression_with_undatable_event_reports_it() -> None:
+    broken = [{"type": "pageOpened", "timestamp": "not a time", "properties": {"url": "/x"}}]
+    e, events = _events_clause("user has viewed a page today", {"events": broken})
+    assert [ev["status"] for ev in events["events"]] == ["no timestamp"]
+    assert events["count"]["unknown"] == 1
+    assert e.error is not None and e.error.code == "Q310"
+
+
+def test_demo_showcase_explains_its_events(capsys: pytest.CaptureFixture[str]) -> None:
+    from segmentql.cli import main
+
+    main(["demo"])
+    out = capsys.readouterr().out
+    showcase = out[out.index("5. Why"):out.index("6. What")]
+    assert "events of type 'pageOpened' (in the last 7 days, from " in showcase
+    assert "count: 2 matched, needs at least 2" in showcase
+    assert 'matched (url like "blog" => true)' in showcase

@@ -33,6 +33,8 @@ ALLOWED_KEYWORDS = set(keyword.kwlist) | {
     "__class__",
     # literal regexes (`~/@acme\.com$/i`): str methods, RE2 for non-ASCII strings
     "lower", "isascii", "re2_found",
+    # explain's tracing rendering: an event expression's report and its criteria
+    "events", "criterion",
 }
 QUERIES = sorted({str(case.data["query"]) for case in load_all()})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,8 +25,22 @@ class ManualClock:
         return self.now
 
 
+#: Opens a store on the backend under test (set by the `store_backend` fixture); None: memory.
+StoreFactory = Callable[..., ProfileStore]
+_factory: StoreFactory | None = None
+
+
+def use_backend(factory: StoreFactory | None) -> None:
+    """Make `make_store` open its stores with `factory` (None: in memory)."""
+    global _factory
+    _factory = factory
+
+
 def make_store(policy: StatePolicy | None = None, **kw: Any) -> tuple[ProfileStore, ManualClock]:
+    """A store on the backend under test, with a clock the test moves by hand."""
     clock = ManualClock()
+    if _factory is not None:
+        return _factory(policy=policy, clock=clock, **kw), clock
     return ProfileStore(policy=policy, clock=clock, **kw), clock
 
 

@@ -12,6 +12,9 @@ from segmentql.state import (
     StatePolicy,
 )
 
+#: Every test here runs on each backend (memory, SQLite, PostgreSQL).
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 
 def custom(store, **who):  # type: ignore[no-untyped-def]
     return store.snapshot(**who)["user"]["custom"]
@@ -60,7 +63,7 @@ def test_case04_blocked_identifiers_are_rejected_and_change_nothing(bad: str) ->
     with pytest.raises(InvalidIdentifierError, match="invalid user id") as info:
         store.apply(identify(bad, "d"))
     assert info.value.value == bad
-    assert store.state is before
+    assert store.state == before
     with pytest.raises(InvalidIdentifierError, match="invalid anonymous id"):
         store.apply(pageview("/a", anon=bad))
 
@@ -109,7 +112,7 @@ def test_case10_explicit_merge_is_refused_unless_the_policy_allows_it() -> None:
     before = store.state
     with pytest.raises(MergeRefusedError, match="allow_explicit_merge"):
         store.apply({"type": "merge", "from_user_id": "u1", "into_user_id": "u2"})
-    assert store.state is before
+    assert store.state == before
 
     allowed, _ = make_store(StatePolicy(allow_explicit_merge=True))
     allowed.apply([identify("u1", "d1", a=1, plan="x"), identify("u2", "d2", b=2, plan="y")])

@@ -11,6 +11,9 @@ from state_helpers import T0, identify, make_store, patch, track
 
 from segmentql.state import InvalidEventError, PatchError, StatePolicy
 
+#: Every test here runs on each backend (memory, SQLite, PostgreSQL).
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 
 def custom_after(*ops: tuple[Any, ...], policy: StatePolicy | None = None) -> dict[str, Any]:
     store, _ = make_store(policy)
@@ -156,7 +159,7 @@ def test_case38_a_failing_operation_rejects_the_whole_patch_and_its_batch() -> N
                      patch(("set", "a", 1), ("set", "missing.parent.x", 2), anon="a")])
     assert info.value.event_index == 1
     assert info.value.operation_index == 1
-    assert store.state is before
+    assert store.state == before
     assert store.snapshot(anonymous_id="a")["events"] == []
 
 
@@ -301,12 +304,12 @@ def test_event_json_errors_are_clear() -> None:
     store, _ = make_store()
     with pytest.raises(InvalidEventError, match="missing 'type'"):
         store.apply({"user_id": "u"})
-    with pytest.raises(InvalidEventError, match=r"operations\.0\.op"):
+    with pytest.raises(InvalidEventError, match=r"operations\[0\]\.op"):
         store.apply({"type": "patch", "user_id": "u", "operations": [{"op": "explode",
                                                                       "path": "a"}]})
     with pytest.raises(InvalidEventError, match="not valid JSON"):
         store.apply('{"type": ')
-    with pytest.raises(InvalidEventError, match=r"event 1: .*Extra inputs"):
+    with pytest.raises(InvalidEventError, match=r"event 1: track event: unknown field 'usr'"):
         store.apply([track("x", anon="a"), {"type": "track", "event": "y", "usr": 1}])
 
 

@@ -7,6 +7,9 @@ from state_helpers import identify, make_store, patch
 
 from segmentql.state import PatchError
 
+#: Every test here runs on each backend (memory, SQLite, PostgreSQL).
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 schema_module = pytest.importorskip("segmentql.schema")
 
 CLOSED = """
@@ -67,7 +70,15 @@ def test_a_closed_custom_object_rejects_undeclared_names() -> None:
         store.apply(patch(("set", "custom.score", "high"), anon="a"))
 
 
-def test_without_a_schema_only_structure_is_checked() -> None:
+def test_without_a_schema_the_default_schema_checks_types() -> None:
     store, _ = make_store()
+    with pytest.raises(PatchError, match=r"user\.gender"):
+        store.apply(patch(("set", "gender", "robot"), anon="a"))
+    store.apply(patch(("set", "gender", "female"), ("set", "custom.anything", [1, "x"]), anon="a"))
+    assert store.snapshot(anonymous_id="a")["user"]["gender"] == "female"
+
+
+def test_validate_false_checks_only_structure() -> None:
+    store, _ = make_store(validate=False)
     store.apply(patch(("set", "gender", "robot"), ("set", "birthDate", 5), anon="a"))
     assert store.snapshot(anonymous_id="a")["user"]["gender"] == "robot"

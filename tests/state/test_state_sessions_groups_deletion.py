@@ -9,6 +9,9 @@ from state_helpers import anonymize, identify, make_store, pageview, patch, trac
 
 from segmentql.state import StatePolicy
 
+#: Every test here runs on each backend (memory, SQLite, PostgreSQL).
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 
 def session_id(store, anon: str = "a") -> str:  # type: ignore[no-untyped-def]
     value: str = store.snapshot(anonymous_id=anon)["session"]["id"]

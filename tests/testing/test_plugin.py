@@ -103,7 +103,8 @@ def test_failure_shows_query_deciding_clause_and_reads(pytester: pytest.Pytester
         "*audience case: bob is not ann*",
         "test_adult.audience.yaml:10: case 'bob is not ann'",
         "audience 'adult_ann': expected a match, got no match (value False)",
-        "decided by: user's firstName is \"Ann\" (line 1, column 1)",
+        "query at: test_adult.audience.yaml:2:14",
+        "decided by: user's firstName is \"Ann\" (test_adult.audience.yaml:2:14)",
         "query: user's firstName is \"Ann\" and user's age is at least 18",
         "*user's firstName is \"Ann\"  =>  false  <- decided the result",
         "*reads user's firstName = \"Bob\"",
@@ -271,3 +272,47 @@ def test_json_files_skips_and_bad_events(pytester: pytest.Pytester) -> None:
         "the case's events cannot be applied: event 0: *userId*",
         "*SKIPPED*not yet*",
     ])
+
+
+EVENTS_FAILING = """\
+audiences:
+  readers: |
+    user's plan is "pro"
+      and user has viewed a page with url like "blog" at least 2 times in the last 7 days
+cases:
+  - name: one blog view is not enough
+    audience: readers
+    now: "2024-05-10T12:00:00Z"
+    variables:
+      user: {plan: pro}
+      events:
+        - {type: pageOpened, timestamp: "2024-05-09T10:00:00Z", properties: {url: "/blog/a"}}
+        - {type: pageOpened, timestamp: "2024-05-09T11:00:00Z", properties: {url: "/home"}}
+        - {type: pageOpened, timestamp: "2024-04-01T11:00:00Z", properties: {url: "/blog/b"}}
+    expect: true
+  - name: broken query
+    query: user's plan is "pro" and user's age is at least
+    variables: {user: {plan: pro}}
+    expect: true
+"""
+
+
+def test_failure_shows_events_and_points_into_the_yaml(pytester: pytest.Pytester) -> None:
+    _write(pytester, "test_readers.audience.yaml", EVENTS_FAILING)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines([
+        "audience 'readers': expected a match, got no match (value False)",
+        "query at: test_readers.audience.yaml:3:5",
+        "decided by: user has viewed a page with url like \"blog\" at least 2 times in the "
+        "last 7 days (test_readers.audience.yaml:4:11)",
+        "*events of type 'pageOpened' (in the last 7 days, from 2024-05-03T12:00:00Z "
+        "to 2024-05-10T12:00:00Z): 2 in the window, 3 in all",
+        "*events?0? at 2024-05-09T10:00:00Z: matched (url like \"blog\" => true)",
+        "*events?1? at 2024-05-09T11:00:00Z: not matched (url like \"blog\" => false)",
+        "*events?2? at 2024-04-01T11:00:00Z: outside the window",
+        "*count: 1 matched, needs at least 2",
+    ])
+    # a query that does not compile: the diagnostic points at the file, not at `<query>`
+    result.stdout.fnmatch_lines(["*--> test_readers.audience.yaml:17:*"])
+    assert "<query>" not in result.stdout.str()

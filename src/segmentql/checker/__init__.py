@@ -12,9 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from segmentql.checker.analyzer import Binding, Checker
+from segmentql.checker.cost import estimate
+from segmentql.checker.fixes import add_fixes
 from segmentql.checker.operator_words import suggest_operators
 from segmentql.codes import severity
 from segmentql.diagnostics import Diagnostic, sort_diagnostics
+from segmentql.runtime.budget import DEFAULT_BUDGET, Budget
 from segmentql.schema.functions import HostFunction
 from segmentql.schema.model import Schema
 from segmentql.schema.types import ANY, AttributeSpec, SchemaType, TypeKind
@@ -124,6 +127,7 @@ def analyze(
     expect: type | None = None,
     max_length: int = 500,
     max_depth: int = 64,
+    budget: Budget | None = None,
 ) -> Analysis:
     """Parse (if given text) and check a query. Never raises on bad input: parse errors come
     back as diagnostics with `ast=None`."""
@@ -140,7 +144,8 @@ def analyze(
     else:
         root = text_or_ast
     if root is None:
-        return Analysis(None, sort_diagnostics(diagnostics), schema, source)
+        diagnostics = add_fixes(sort_diagnostics(diagnostics), source or "", schema, None, {})
+        return Analysis(None, diagnostics, schema, source)
     checker = Checker(schema, source)
     try:
         result = checker.run(root)
@@ -157,10 +162,14 @@ def analyze(
     )
     if expect is not None:
         diagnostics.extend(_expectation(root, result, expect))
+    if not any(d.is_error for d in diagnostics):
+        diagnostics.extend(estimate(root, budget or DEFAULT_BUDGET))
     targets = facts.targets
     reads = frozenset([path for node_id, path in facts.paths.items() if node_id not in targets])
     if len(diagnostics) > 1:
         diagnostics = sort_diagnostics(diagnostics)
+    if diagnostics and source is not None:
+        diagnostics = add_fixes(diagnostics, source, schema, root, facts.types)
     return Analysis(
         root, diagnostics, schema, source, result,
         facts.types, facts.specs, facts.paths, facts.bindings, reads, facts.functions,
@@ -174,10 +183,12 @@ def check(
     expect: type | None = None,
     max_length: int = 500,
     max_depth: int = 64,
+    budget: Budget | None = None,
 ) -> list[Diagnostic]:
-    """Every diagnostic of a query (syntax, names, types), sorted; never raises on any text."""
+    """Every diagnostic of a query (syntax, names, types, worst-case cost against `budget`),
+    sorted; never raises on any text."""
     return analyze(
-        text, schema, expect=expect, max_length=max_length, max_depth=max_depth
+        text, schema, expect=expect, max_length=max_length, max_depth=max_depth, budget=budget
     ).diagnostics
 
 

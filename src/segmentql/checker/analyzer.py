@@ -582,6 +582,10 @@ class Checker:
             right = _iso_operand(node.right, right, left)
         if node.op is ast.BinaryOp.RANGE and TypeKind.NULL not in (left.kind, right.kind):
             self._check_range(node, left, right)
+            # `"2024-02-27" .. "2024-03-01"` runs over dates, as at run time
+            left, right = _iso_date_endpoint(node.left, left), _iso_date_endpoint(node.right, right)
+            left, right = _maybe_temporal(node.left, left, right), _maybe_temporal(
+                node.right, right, left)
         found = table.lookup(key, left, right)
         if found is None:
             hint = messages.binary_help(key, left, right)
@@ -679,6 +683,12 @@ class Checker:
                                 else DATETIME)
             right = self._coerce(right_node, right, left if left.kind in _TEMPORAL_KINDS
                                  else DATETIME)
+            # A string that is no literal (`let s = "2024-01-01"; today is after s`) may be
+            # ISO text: "string, maybe temporal", read at run time (Q301 if it is not).
+            left = _maybe_temporal(left_node, left, right if right.kind in _TEMPORAL_KINDS
+                                   else DATETIME)
+            right = _maybe_temporal(right_node, right, left if left.kind in _TEMPORAL_KINDS
+                                    else DATETIME)
         else:
             left = self._coerce(left_node, left, right)
             right = self._coerce(right_node, right, left)
@@ -750,7 +760,10 @@ class Checker:
         values = t.enum or ()
         if lit_node.value in values:
             return
-        suggestions = did_you_mean(lit_node.value, values)
+        # a value in another case (`"Male"` for `"male"`) first: the likeliest slip
+        folded = lit_node.value.casefold()
+        same = [v for v in values if v.casefold() == folded]
+        suggestions = [*same, *did_you_mean(lit_node.value, values)][:3]
         owner = self._path_text(subject)
         where = f"`{owner}`" if owner else "this value"
         self.report(
@@ -801,6 +814,8 @@ class Checker:
                 arg = self._temporal_literal(node.args[0], TypeKind.TIME)
             if isinstance(node.subject, ast.StringLiteral):
                 subject = self._temporal_literal(node.subject, TypeKind.DATETIME)
+            arg = _maybe_temporal(node.args[0], arg, TIME)
+            subject = _maybe_temporal(node.subject, subject, DATETIME)
             self._table_test(node, key, word, subject, arg)
             return BOOLEAN
         # Membership may look for a null element (`[1, null] contains null` holds).
@@ -1003,6 +1018,8 @@ class Checker:
             time = self._temporal_literal(node.time, TypeKind.TIME)
         if isinstance(node.operand, ast.StringLiteral):
             operand = self._temporal_literal(node.operand, TypeKind.DATETIME)
+        time = _maybe_temporal(node.time, time, TIME)
+        operand = _maybe_temporal(node.operand, operand, DATETIME)
         found = table.lookup("at", operand, time)
         if found is None:
             self.report(
@@ -1146,6 +1163,23 @@ def _iso_operand(node: ast.Node, t: SchemaType, other: SchemaType) -> SchemaType
     if parsed is None:
         return t
     return DATETIME if len(node.value) > 10 else DATE
+
+
+def _maybe_temporal(node: ast.Node, t: SchemaType, target: SchemaType) -> SchemaType:
+    """A string that is no literal, where a date, date-time or time is expected: typed as
+    that ("string, maybe temporal") and converted at run time, as the reference does."""
+    if t.kind is TypeKind.STRING and not isinstance(node, ast.StringLiteral) \
+            and target.kind in _TEMPORAL_KINDS:
+        return target
+    return t
+
+
+def _iso_date_endpoint(node: ast.Node, t: SchemaType) -> SchemaType:
+    """A range endpoint written as an ISO date string is a date (the range yields dates)."""
+    if isinstance(node, ast.StringLiteral) and len(node.value) != 1 \
+            and parse_iso_date(node.value) is not None:
+        return DATE
+    return t
 
 
 def _is_iso(text: str, kind: TypeKind) -> bool:

@@ -52,7 +52,8 @@ EVENT_PROPERTIES: dict[EventKind, dict[str, SchemaType]] = {
         "publishTime": DATETIME, "updateTime": DATETIME, "tags": list_of(STRING),
         "categories": list_of(STRING), "authors": list_of(STRING),
     },
-    EventKind.LINK_OPENED: {"link": STRING},
+    # `path`, `query` and `anchor` are read from `link` when the event lacks them
+    EventKind.LINK_OPENED: {"link": STRING, "path": STRING, "query": STRING, "anchor": STRING},
     EventKind.INTEREST_SHOWN: {"interests": list_of(STRING)},
     EventKind.EVENT_OCCURRED: {"name": STRING, "details": map_of(ANY)},
     EventKind.GOAL_COMPLETED: {"goalId": STRING, "value": NUMBER, "currency": STRING},

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from segmentql.cli.common import EXIT_USAGE, CommandError
+from segmentql.errors import SegmentqlError
 
 #: Modules that each define `register(subparsers)`; order is the order in `--help`.
 COMMAND_MODULES = (
@@ -19,7 +20,9 @@ COMMAND_MODULES = (
     "segmentql.cli.check",
     "segmentql.cli.evaluate",
     "segmentql.cli.state",
+    "segmentql.cli.store",
     "segmentql.cli.lsp",
+    "segmentql.cli.serve",
 )
 
 
@@ -53,3 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except SegmentqlError as exc:  # one of ours that a command did not catch: usage-level
+        print(f"segmentql {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # never a traceback; 1 means "no match", so this is 2
+        print(f"segmentql {args.command}: internal error: {type(exc).__name__}: {exc}",
+              file=sys.stderr)
+        return EXIT_USAGE

@@ -20,10 +20,13 @@ from segmentql.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
     CommandError,
+    add_budget_arguments,
     add_format_argument,
+    budget_from,
     print_json,
     read_query,
     read_text_file,
+    require_regular_file,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ def register(subparsers: Any) -> None:
         "--audience", action="store_true",
         help="require a boolean result (always on for YAML/JSON audience files)",
     )
+    add_budget_arguments(parser)
     add_format_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -79,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_file(args, schema)
     text = read_query(args.query)
     expect = bool if args.audience else None
-    diagnostics = check(text, schema, expect=expect)
+    diagnostics = check(text, schema, expect=expect, budget=budget_from(args))
     if args.format == "json":
         print_json(diagnostics_to_json(diagnostics))
     else:
@@ -93,6 +97,7 @@ def _load_schema(path: str | None) -> Schema:
 
     if path is None:
         return Schema.default()
+    require_regular_file(path, "schema")
     try:
         return Schema.load(path)
     except SchemaError as exc:
@@ -108,7 +113,9 @@ def _run_file(args: argparse.Namespace, schema: Schema) -> int:
     structured = Path(path).suffix.lower() in (".yaml", ".yml", ".json")
     entries = _audience_entries(text, path) if structured else _line_entries(text)
     expect = bool if (structured or args.audience) else None
-    results = [(entry, check(entry.query, schema, expect=expect)) for entry in entries]
+    budget = budget_from(args)
+    results = [(entry, check(entry.query, schema, expect=expect, budget=budget))
+               for entry in entries]
     errors = sum(1 for _, ds in results for d in ds if d.is_error)
     warnings = sum(1 for _, ds in results for d in ds if d.severity.value == "warning")
     failing = sum(1 for _, ds in results if any(d.is_error for d in ds))

@@ -11,7 +11,7 @@ match (false), 2 on errors (bad query, run-time error value, unreadable files).
 from __future__ import annotations
 
 import argparse
-import json
+import datetime as dt
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +20,14 @@ from segmentql.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     CommandError,
+    add_budget_arguments,
     add_format_argument,
     add_query_argument,
+    budget_from,
     print_json,
     read_json_file,
     read_query,
+    require_regular_file,
 )
 
 if TYPE_CHECKING:
@@ -42,11 +45,14 @@ def register(subparsers: Any) -> None:
             "--variables", metavar="FILE", default=None,
             help="JSON file with the variables (user, session, events, ...); '-' reads stdin",
         )
-        parser.add_argument("--now", metavar="ISO", help="the evaluation instant (ISO 8601)")
+        parser.add_argument("--now", metavar="ISO", type=iso_instant,
+                            help="the evaluation instant (ISO 8601)")
         parser.add_argument(
-            "--time-zone", metavar="TZ", default="UTC", help="IANA time zone (default UTC)"
+            "--time-zone", metavar="TZ", default="UTC", type=zone_name,
+            help="IANA time zone (default UTC)",
         )
         parser.add_argument("--schema", metavar="FILE", help="schema file (YAML or JSON)")
+        add_budget_arguments(parser)
         add_format_argument(parser)
         parser.set_defaults(handler=handler)
 
@@ -63,7 +69,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Query | None, dict[str, Any], in
         raise CommandError("the variables file must hold a JSON object")
     schema = _load_schema(args.schema)
     try:
-        return compile_query(text, schema), variables, EXIT_OK
+        return compile_query(text, schema, budget=budget_from(args)), variables, EXIT_OK
     except QueryError as exc:
         if args.format == "json":
             print_json({"error": {"diagnostics": [d.to_json() for d in exc.diagnostics]}})
@@ -72,12 +78,45 @@ def _prepare(args: argparse.Namespace) -> tuple[Query | None, dict[str, Any], in
         return None, variables, EXIT_USAGE
 
 
+def iso_instant(text: str) -> str:
+    """`--now`: an ISO-8601 instant, else a usage error (argparse says which option)."""
+    from segmentql.runtime.temporal import parse_datetime
+
+    if parse_datetime(text, dt.UTC) is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 date-time (e.g. 2024-05-01T12:00:00Z)"
+        )
+    return text
+
+
+def zone_name(text: str) -> str:
+    """`--time-zone`: an IANA zone name, else a usage error."""
+    from segmentql.runtime.temporal import zone
+
+    try:
+        zone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _runtime_error(query: Query, variables: Any, args: argparse.Namespace, exc: Any) -> str:
+    """A run-time error as a diagnostic: the source line, carets, and the values read."""
+    from segmentql.diagnostics import Diagnostic, Severity, render_all
+
+    explanation = query.explain(variables, now=args.now, time_zone=args.time_zone)
+    failure = explanation.error_diagnostic() or Diagnostic(
+        exc.code, Severity.ERROR, exc.message, exc.span)
+    return render_all([failure], query.text)
+
+
 def _load_schema(path: str | None) -> Any:
     if path is None:
         return None
     from segmentql.errors import SchemaError
     from segmentql.schema import Schema
 
+    require_regular_file(path, "schema")
     try:
         return Schema.load(path)
     except SchemaError as exc:
@@ -99,8 +138,7 @@ def run_eval(args: argparse.Namespace) -> int:
             print_json({"error": {"code": exc.code, "message": exc.message,
                                   "span": exc.span.to_json()}, "matched": False})
         else:
-            print(f"error[{exc.code}]: {exc.message}", file=sys.stderr)
-            print(f"  --> <query>:{exc.span.line}:{exc.span.column}", file=sys.stderr)
+            print(_runtime_error(query, variables, args, exc), file=sys.stderr)
         return EXIT_USAGE
     if args.format == "json":
         print_json({"value": json_value(value), "matched": value is True})
@@ -120,9 +158,14 @@ def run_explain(args: argparse.Namespace) -> int:
     except EvaluationError as exc:  # a bad --now or --time-zone
         raise CommandError(exc.message) from None
     if args.format == "json":
-        sys.stdout.write(json.dumps(explanation.to_json(), indent=2, ensure_ascii=False) + "\n")
+        print_json(explanation.to_json())
     else:
         print(explanation.render())
+        failure = explanation.error_diagnostic()
+        if failure is not None:
+            from segmentql.diagnostics import render_all
+
+            print(render_all([failure], query.text), file=sys.stderr)
     if explanation.error is not None:
         return EXIT_USAGE
     return EXIT_FINDINGS if explanation.value is False else EXIT_OK

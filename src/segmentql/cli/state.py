@@ -85,7 +85,9 @@ def load_policy(path: str | None) -> Any:
     try:
         return StatePolicy.model_validate(data or {})
     except ValidationError as exc:
-        raise CommandError(f"policy file {path}: {describe_validation_error(exc)}") from None
+        raise CommandError(
+            f"policy file {path}: {describe_validation_error(exc, StatePolicy)}"
+        ) from None
 
 
 # --- apply -------------------------------------------------------------------------------------

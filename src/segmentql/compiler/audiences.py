@@ -25,6 +25,12 @@ from segmentql.errors import QueryError
 CHUNK = 256
 
 
+def _results_tuple(bodies: list[str]) -> str:
+    """The tuple of the audiences' results, exactly True/False whatever a data value's
+    `__eq__` returns."""
+    return "(" + "".join(f"(True if ({body}) else False), " for body in bodies) + ")"
+
+
 class _Chunk:
     """One generated function for a run of audiences: the fast path now, the general one
     (any mapping, `custom` attributes, odd values) generated when the fast path first
@@ -36,17 +42,24 @@ class _Chunk:
         plain = CodeGenerator(functions=functions, plain=True)
         plain.prepare(roots)
         bodies = plain.generate_bodies(lambda: [plain.true(root) for root in roots])
-        fast = "".join(body + ", " for body in bodies)
         self._plain = plain
-        self.sources = [plain.build_guarded(
-            "_ENTRY_audiences", f"({fast})", "_v, _now, _tz",
-            bail="return _ENTRY_general(_v, _now, _tz)",
+        self.sources = [plain.build_function(
+            "_ENTRY_audiences", _results_tuple(bodies), bail="return _ENTRY_general(_v, _now, _tz)"
         )]
         self.uses_time = plain.uses_time
         plain.ns["_ENTRY_general"] = self._general_on_first_use
         exec(compile(self.sources[0], "<segmentql-audiences>", "exec"), plain.ns)
-        self.run: Callable[..., tuple[bool, ...]] = plain.ns["_ENTRY_audiences"]
+        self._fast: Callable[..., tuple[bool, ...]] = plain.ns["_ENTRY_audiences"]
         self._general: Callable[..., tuple[bool, ...]] | None = None
+
+    def run(self, v: Any, now: Any, tz: Any) -> tuple[bool, ...]:
+        """Each audience's result; the general function when the fast one raises (e.g. a
+        mapping that is not a dict); its own exceptions propagate (the set then evaluates
+        each audience alone)."""
+        try:
+            return self._fast(v, now, tz)
+        except Exception:
+            return self.general()(v, now, tz)
 
     def general(self) -> Callable[..., tuple[bool, ...]]:
         if self._general is None:
@@ -56,9 +69,7 @@ class _Chunk:
                     gen = self._plain.sibling()
                     gen.prepare(roots)
                     bodies = gen.generate_bodies(lambda: [gen.true(root) for root in roots])
-                    source = gen.build_function(
-                        "_ENTRY_general", "(" + "".join(b + ", " for b in bodies) + ")"
-                    )
+                    source = gen.build_function("_ENTRY_general", _results_tuple(bodies))
                     exec(compile(source, "<segmentql-audiences>", "exec"), gen.ns)
                     self.sources.append(source)
                     self.uses_time = self.uses_time or gen.uses_time

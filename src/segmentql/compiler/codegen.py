@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 from segmentql.diagnostics import Span
 from segmentql.runtime import helpers
 from segmentql.runtime.access import VIRTUAL, case_variants
+from segmentql.runtime.budget import DEFAULT_BUDGET, Budget, Meter, meter_factory
 from segmentql.runtime.errors import ErrorValue
 from segmentql.runtime.events import EventQuery
 from segmentql.runtime.prepared import CUSTOM, FOLDED
@@ -200,8 +201,14 @@ class CodeGenerator:
         functions: Mapping[str, Any] | None = None,
         trace: bool = False,
         plain: bool = False,
+        budget: Budget = DEFAULT_BUDGET,
     ) -> None:
         self.ns: dict[str, Any] = dict(helpers.NAMESPACE)
+        #: The evaluation budget; `_meter` makes each evaluation's meter (see `meter`).
+        self.budget = budget
+        self.ns["_meter"] = meter_factory(budget)
+        #: The code written so far uses the meter `_b` (the prologue then creates it).
+        self.metered = False
         self._const_ids: dict[tuple[type, Any], str] = {}
         self._counter = 0
         self.scopes: list[_Scope] = []
@@ -285,7 +292,7 @@ class CodeGenerator:
     def sibling(self, *, trace: bool = False, plain: bool = False) -> CodeGenerator:
         """A generator writing more functions into the same namespace; create it after this
         one has generated everything (its numbering continues from here)."""
-        other = CodeGenerator(trace=trace, plain=plain)
+        other = CodeGenerator(trace=trace, plain=plain, budget=self.budget)
         other.functions = self.functions
         other.ns = self.ns
         other._const_ids = self._const_ids
@@ -348,7 +355,7 @@ class CodeGenerator:
         In plain mode, `bail` is the statement run when a variable whose attributes are
         read is not a dict or has `custom` attributes.
         """
-        lines: list[str] = []
+        lines: list[str] = ["_b = _meter()"] if self.metered else []
         if self.plain and self.whole_reads:
             # prepared variables are views: whole-variable reads need the values as
             # given, which the general path reads
@@ -402,11 +409,18 @@ class CodeGenerator:
         return "\n".join(lines) + "\n"
 
     def build_guarded(self, name: str, body: str, params: str, *, bail: str = "") -> str:
-        """A function returning `body`, or False if anything raises (truth mode)."""
+        """A function returning whether `body` is true, exactly True or False (truth mode).
+
+        If anything raises, `_rescue` decides: False when the budget ran out, else the
+        query evaluated again with every helper's exceptions turned into error values
+        (`compiler/contracts.py`), so an `or` can still absorb them.
+        """
+        clock = "_now, _tz" if "_now" in params else "None, None"
         lines = [f"def {name}({params}):", "    try:"]
-        for line in [*self.prologue(bail), *self.hoisted_lines(bail), f"return {body}"]:
+        for line in [*self.prologue(bail), *self.hoisted_lines(bail),
+                     f"return True if ({body}) else False"]:
             lines.append("        " + line)
-        lines += ["    except Exception:", "        " + (bail or "return False")]
+        lines += ["    except Exception as _x:", f"        return _rescue(_x, _v, {clock})"]
         return "\n".join(lines) + "\n"
 
     _hoist_code: dict[tuple[str, ...], str]
@@ -468,11 +482,13 @@ class CodeGenerator:
         if not self.is_constant(node):
             return None
         method = getattr(self, "v_" + type(node).__name__)
+        metered = self.metered
         code = method(node)
-        try:
-            value = eval(code, self.ns)
+        try:  # folding obeys the budget: a constant that exceeds it is left to run time
+            value = eval(code, self.ns, {"_b": Meter(self.budget)})
         except Exception:
             return None
+        self.metered = metered
         if isinstance(value, list):
             value = tuple(value)
         return self.const(value)
@@ -511,14 +527,29 @@ class CodeGenerator:
         except ValueError as exc:
             raise CodegenError("Q310", str(exc), node.span) from None
 
+    def meter(self) -> str:
+        """The meter's name in generated code (the function's prologue then creates it)."""
+        self.metered = True
+        return "_b"
+
+    def built(self, code: str, node: A.Node) -> str:
+        """A list or map literal's code; inside `let` or an arrow function (where one
+        value can be reused, so sizes can double) its size is paid to the meter."""
+        if not self.scopes:
+            return code
+        return f"{self.meter()}._build({code}, {self.span(node)})"
+
     def v_ListLiteral(self, node: A.ListLiteral) -> str:
-        return "[" + "".join(self.value(i) + ", " for i in node.items) + "]"
+        return self.built("_mklist([" + "".join(self.value(i) + ", " for i in node.items) + "])",
+                          node)
 
     def v_MapLiteral(self, node: A.MapLiteral) -> str:
         pairs = ", ".join(
             f"({self.value(e.key)}, {self.value(e.value)})" for e in node.entries
         )
-        return f"_mkmap(({pairs}{',' if len(node.entries) == 1 else ''}), {self.span(node)})"
+        return self.built(
+            f"_mkmap(({pairs}{',' if len(node.entries) == 1 else ''}), {self.span(node)})", node
+        )
 
     # names and reads ---------------------------------------------------------------------
 
@@ -746,7 +777,7 @@ class CodeGenerator:
             body = self.value(node.body)
         finally:
             self.scopes.pop()
-        return f"(lambda {', '.join(params)}: {body})"
+        return f"{self.meter()}._function((lambda {', '.join(params)}: {body}), {self.span(node)})"
 
     def v_Let(self, node: A.Let) -> str:
         return self._let(node, self.value)
@@ -825,7 +856,8 @@ class CodeGenerator:
             return f"({t} if ({t} := {self.value(node.left)}) is not None else " \
                    f"{self.value(node.right)})"
         if op is A.BinaryOp.CONCAT:
-            return f"_concat({self.value(node.left)}, {self.value(node.right)})"
+            return (f"{self.meter()}._text(_concat({self.value(node.left)}, "
+                    f"{self.value(node.right)}), {self.span(node)})")
         if op in (A.BinaryOp.ADD, A.BinaryOp.SUB) and self._has_duration(node):
             self.uses_time = True
         return (
@@ -933,7 +965,7 @@ class CodeGenerator:
         return code
 
     def v_Quantifier(self, node: A.Quantifier) -> str:
-        coll = self.collection(node.collection)
+        coll = f"{self.meter()}._items({self.collection(node.collection)}, {self.span(node)})"
         item = self.fresh("_q")
         index = self.fresh("_q")
         names = {node.item.lower(): item}
@@ -994,11 +1026,13 @@ class CodeGenerator:
         )
 
     def v_WithoutDuplicates(self, node: A.WithoutDuplicates) -> str:
-        return f"_dedupe({self.value(node.operand)}, {self.span(node)})"
+        span = self.span(node)
+        return f"_dedupe({self.meter()}._items({self.value(node.operand)}, {span}), {span})"
 
     def v_Sort(self, node: A.Sort) -> str:
         return (
-            f"_sort({self.value(node.operand)}, {self.const(node.direction.value)}, "
+            f"_sort({self.meter()}._sorting({self.value(node.operand)}, {self.span(node)}), "
+            f"{self.const(node.direction.value)}, "
             f"{self.const(node.order.value)}, {self.span(node)})"
         )
 
@@ -1028,21 +1062,31 @@ class CodeGenerator:
                 A.Attribute(A.Variable("session", span=window.span), "id", span=window.span)
             )
         criteria = "None"
+        report = self.fresh("_r") if self.trace else None
         if node.criteria is not None:
             p = self.fresh("_e")
-            criteria = f"(lambda {p}: {self.criteria(node.criteria, p)})"
-        return (
+            criteria = f"(lambda {p}: {self.criteria(node.criteria, p, report)})"
+        run = (
             f"{self.const(query)}.run({events}, {argument}, {criteria}, {times}, {duration}, "
-            f"{session}, _now, _tz)"
+            f"{session}, _now, _tz"
         )
+        if report is None:
+            return run + ")"
+        # explain: the run notes its window, events and count in a report `_rec` keeps
+        return f"(lambda {report}: {run}, {report}))(_rec.events({self.const(id(node))}))"
 
-    def criteria(self, node: A.Criterion | A.CriteriaGroup, props: str) -> str:
+    def criteria(
+        self, node: A.Criterion | A.CriteriaGroup, props: str, report: str | None = None
+    ) -> str:
         if isinstance(node, A.Criterion):
-            return (
+            code = (
                 f"_criterion({props}, {self.const(node.path)}, {self.const(node.op.value)}, "
                 f"{self.value(node.value)}, {self.span(node)})"
             )
-        parts = [self.criteria(item, props) for item in node.items]
+            if report is not None:
+                code = f"{report}.criterion({self.span(node)}, {code})"
+            return code
+        parts = [self.criteria(item, props, report) for item in node.items]
         code = parts[0]
         for part in parts[1:]:
             t = self.fresh()

@@ -6,13 +6,16 @@ the values shown are the values the evaluator computed, not a re-interpretation.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from segmentql.diagnostics import Span
+from segmentql.diagnostics import Diagnostic, Severity, Span
 from segmentql.runtime.errors import ErrorValue
-from segmentql.runtime.values import to_text
+from segmentql.runtime.events import EventReport
+from segmentql.runtime.values import is_list, is_map, to_text
 from segmentql.syntax import ast as A
 
 if TYPE_CHECKING:
@@ -49,6 +52,8 @@ class Clause:
     evaluated: bool
     reads: tuple[Read, ...] = ()
     depth: int = 0
+    #: For an event expression: its window, the events of its type and the count.
+    events: EventsConsidered | None = None
 
     @property
     def error(self) -> ErrorValue | None:
@@ -64,7 +69,107 @@ class Clause:
             "evaluated": self.evaluated,
             "value": json_value(self.value) if self.evaluated else None,
             "reads": [r.to_json() for r in self.reads],
+            **({} if self.events is None else {"events": self.events.to_json()}),
         }
+
+
+@dataclass(frozen=True)
+class CriterionValue:
+    """One criterion (`url like "pricing"`) and its value on one event."""
+
+    text: str
+    span: Span
+    value: Any
+
+    def to_json(self) -> dict[str, Any]:
+        from segmentql.compiler.query import json_value
+
+        return {"text": self.text, "span": self.span.to_json(), "value": json_value(self.value)}
+
+
+@dataclass(frozen=True)
+class EventConsidered:
+    """An event of the expression's type: where it is in `events`, when, and what it gave.
+
+    `status` is "matched", "not matched", "error", "outside the window", "another session",
+    "another name" or "no timestamp"; `item` is the order item for `ordered a product`."""
+
+    index: int
+    timestamp: dt.datetime | None
+    status: str
+    item: int | None
+    criteria: tuple[CriterionValue, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "timestamp": None if self.timestamp is None else self.timestamp.isoformat(),
+            "status": self.status,
+            "item": self.item,
+            "criteria": [c.to_json() for c in self.criteria],
+        }
+
+    def render(self) -> str:
+        where = f"events[{self.index}]" + ("" if self.item is None else f" item {self.item}")
+        when = "" if self.timestamp is None else f" at {_instant(self.timestamp)}"
+        tested = ", ".join(f"{c.text} => {show(c.value)}" for c in self.criteria)
+        return f"{where}{when}: {self.status}" + (f" ({tested})" if tested else "")
+
+
+@dataclass(frozen=True)
+class EventsConsidered:
+    """What an event expression did: the window it looked in (bounds as instants; `session`
+    for `this session`/`last session`), every event of its type, and the count test."""
+
+    event_type: str
+    window: str | None
+    start: dt.datetime | None
+    end: dt.datetime | None
+    session: Any
+    events: tuple[EventConsidered, ...]
+    count_op: str
+    times: Any
+    matched: int
+    unknown: int
+
+    @property
+    def considered(self) -> tuple[EventConsidered, ...]:
+        """The events inside the window (the ones the criteria were tested on)."""
+        return tuple(e for e in self.events
+                     if e.status not in ("outside the window", "another session"))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.event_type,
+            "window": self.window,
+            "start": None if self.start is None else self.start.isoformat(),
+            "end": None if self.end is None else self.end.isoformat(),
+            "session": self.session,
+            "events": [e.to_json() for e in self.events],
+            "count": {"op": self.count_op, "times": self.times, "matched": self.matched,
+                      "unknown": self.unknown},
+        }
+
+    def render(self) -> list[str]:
+        if self.window is None:
+            window = "any time"
+        elif self.session is not None or self.window in ("this session", "last session"):
+            window = f"{self.window} (session {show(self.session)})"
+        else:
+            window = self.window
+        if self.start is not None and self.end is not None:
+            window += f", from {_instant(self.start)} to {_instant(self.end)}"
+        lines = [f"events of type {self.event_type!r} ({window}): "
+                 f"{len(self.considered)} in the window, {len(self.events)} in all"]
+        lines += [e.render() for e in sorted(self.events, key=lambda e: (e.index, e.item or 0))]
+        unknown = f" (+{self.unknown} undecided)" if self.unknown else ""
+        lines.append(f"count: {self.matched} matched{unknown}, needs {self.count_op} "
+                     f"{show(self.times)}")
+        return lines
+
+
+def _instant(value: dt.datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -85,6 +190,19 @@ class Explanation:
     @property
     def error(self) -> ErrorValue | None:
         return self.value if isinstance(self.value, ErrorValue) else None
+
+    def error_diagnostic(self) -> Diagnostic | None:
+        """The run-time error as a diagnostic (render it with `render_all`): its span, and
+        as notes the values read inside it, so the message shows what was wrong."""
+        error = self.error
+        if error is None:
+            return None
+        span = error.span
+        inside = [r for r in self.reads
+                  if span.start <= r.span.start and r.span.end <= span.end] if (
+            span.end > span.start) else []
+        notes = tuple(f"{r.text} is {show(r.value)}" for r in inside)
+        return Diagnostic(error.code, Severity.ERROR, error.message, span, notes=notes)
 
     def to_json(self) -> dict[str, Any]:
         from segmentql.compiler.query import json_value
@@ -115,21 +233,60 @@ class Explanation:
                 lines.append(f"    | {' ' * (clause.span.column - 1)}{'^' * width}")
             for read in clause.reads:
                 lines.append(f"    reads {read.text} = {show(read.value)}")
+            if clause.events is not None:
+                lines += [f"    {line}" for line in clause.events.render()]
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.render()
 
 
+#: Rendering limits: explanations show data, and data may be huge, deep or cyclic.
+SHOW_DEPTH = 8
+SHOW_ITEMS = 20
+SHOW_CHARS = 200
+
+
 def show(value: Any) -> str:
-    """A value as a query literal would write it."""
+    """A value as a query literal would write it, shortened: texts past 200 characters,
+    collections past 20 items or 8 levels, and cycles are elided with `…`."""
+    return _show(value, 0, set())
+
+
+def _show(value: Any, depth: int, seen: set[int]) -> str:
     if isinstance(value, ErrorValue):
         return f"error {value.code}: {value.message}"
     if value is None:
         return "null"
     if isinstance(value, str):
+        if len(value) > SHOW_CHARS:
+            return json.dumps(value[:SHOW_CHARS], ensure_ascii=False)[:-1] + '…"'
         return json.dumps(value, ensure_ascii=False)
-    return to_text(value)
+    if is_map(value) or (is_list(value) and not isinstance(value, str | bytes)):
+        if depth >= SHOW_DEPTH or id(value) in seen:
+            return "[…]"
+        seen = seen | {id(value)}
+        try:
+            if is_map(value):
+                pairs = list(islice(value.items(), SHOW_ITEMS + 1))
+                parts = [f"{_show(str(k), depth + 1, seen)}: {_show(v, depth + 1, seen)}"
+                         for k, v in pairs[:SHOW_ITEMS]]
+                empty = "[:]"
+            else:
+                items = list(islice(iter(value), SHOW_ITEMS + 1))
+                parts = [_show(v, depth + 1, seen) for v in items[:SHOW_ITEMS]]
+                pairs = items
+                empty = "[]"
+        except Exception:
+            return f"<{type(value).__name__}>"
+        if len(pairs) > SHOW_ITEMS:
+            parts.append("…")
+        return "[" + ", ".join(parts) + "]" if parts else empty
+    try:
+        text = to_text(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= SHOW_CHARS else text[:SHOW_CHARS] + "…"
 
 
 _CLAUSE_TYPES = (A.Test, A.Comparison, A.EventTest, A.Quantifier)
@@ -144,7 +301,11 @@ def _is_clause(node: A.Node) -> bool:
 
 
 def build_explanation(
-    query: Query, value: Any, records: dict[int, list[Any]], nodes: dict[int, A.Node]
+    query: Query,
+    value: Any,
+    records: dict[int, list[Any]],
+    nodes: dict[int, A.Node],
+    reports: dict[int, EventReport] | None = None,
 ) -> Explanation:
     text = query.text
 
@@ -185,8 +346,11 @@ def build_explanation(
                 Read(snippet(n), n.span, last(n)) for n in all_reads
                 if node.span.start <= n.span.start and n.span.end <= node.span.end
             )
+            report = (reports or {}).get(id(node))
+            events = None if report is None else _events(report, text, node)
             clause = Clause(snippet(node), node.span, type(node).__name__.lower(),
-                            None if v is _NOT_RUN else v, v is not _NOT_RUN, inner, depth)
+                            None if v is _NOT_RUN else v, v is not _NOT_RUN, inner, depth,
+                            events)
             clauses.append(clause)
             by_node[id(node)] = clause
             depth += 1
@@ -196,6 +360,25 @@ def build_explanation(
     visit(query.ast, 0)
     deciding = _deciding(query.ast, last, by_node)
     return Explanation(text, value, clauses, reads, deciding)
+
+
+def _events(report: EventReport, text: str, node: A.Node) -> EventsConsidered:
+    def said(span: Span) -> str:
+        return text[span.start:span.end] if text and span.end > span.start else "criterion"
+
+    window = report.window
+    if isinstance(node, A.EventTest) and node.window is not None and window is not None:
+        window = said(node.window.span) if node.window.span.end > node.window.span.start \
+            else window
+    return EventsConsidered(
+        report.kind, window, report.start, report.end, report.session,
+        tuple(
+            EventConsidered(e.index, e.timestamp, e.status, e.item,
+                            tuple(CriterionValue(said(sp), sp, v) for sp, v in e.criteria))
+            for e in report.events
+        ),
+        report.count_op, report.times, report.matched, report.unknown,
+    )
 
 
 def _deciding(node: A.Node, last: Any, by_node: dict[int, Clause]) -> Clause | None:

@@ -10,6 +10,7 @@ is the generated function itself, so an audience check costs one Python call.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -17,10 +18,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from segmentql.compiler.codegen import CodeGenerator, CodegenError, compile_source
+from segmentql.compiler.contracts import failure, guarded_namespace
 from segmentql.diagnostics import Diagnostic, Severity, Span, has_errors, sort_diagnostics
 from segmentql.errors import EvaluationError, QueryError
 from segmentql.runtime.access import CURRENT_NOW
+from segmentql.runtime.budget import CURRENT_BUDGET, DEFAULT_BUDGET, Budget, BudgetExceeded
 from segmentql.runtime.errors import ErrorValue
+from segmentql.runtime.events import EventReport
 from segmentql.runtime.temporal import Duration, parse_datetime, zone
 from segmentql.runtime.values import CURRENT_ZONE
 from segmentql.syntax import ast as A
@@ -65,27 +69,56 @@ def resolve_clock(
         raise EvaluationError("'now' must be a datetime or an ISO string", Span(0, 0), "Q310")
     if now.tzinfo is None:
         now = now.replace(tzinfo=tz)
+    try:  # an instant every clock name can be computed from, in UTC and in the zone
+        now.astimezone(dt.UTC)
+        now.astimezone(tz)
+    except (OverflowError, ValueError):
+        raise EvaluationError(f"'now' is out of the supported date range: {now.isoformat()}",
+                              Span(0, 0), "Q310") from None
     return now, tz
 
 
-def export(value: Any) -> Any:
-    """Results handed to callers: tuples (folded constants) become lists, recursively."""
+def export(value: Any, depth: int = 0) -> Any:
+    """Results handed to callers: tuples (folded constants) become lists, recursively.
+
+    An error value nested in a collection makes the whole result that error (errors never
+    escape into lists or maps); cyclic or very deep data is an error (Q300)."""
     cls = value.__class__
-    if cls is tuple or cls is list:
-        return [export(v) for v in value]
-    if cls is dict:
-        return {k: export(v) for k, v in value.items()}
+    if cls is tuple or cls is list or cls is dict:
+        if depth > _EXPORT_DEPTH:
+            return ErrorValue("Q300", "result nested too deeply (or cyclic)", Span(0, 0))
+        items = value.items() if cls is dict else enumerate(value)
+        out_items = []
+        for k, v in items:
+            item = export(v, depth + 1)
+            if item.__class__ is ErrorValue:
+                return item
+            out_items.append((k, item))
+        if cls is dict:
+            return dict(out_items)
+        return [v for _, v in out_items]
     return value
 
 
-def json_value(value: Any) -> Any:
+_EXPORT_DEPTH = 200
+
+
+def json_value(value: Any, depth: int = 0) -> Any:
     """A result as JSON data: decimals as numbers (text if not exactly a float), dates as
-    ISO text, durations as ISO-8601 durations, errors as `{"error": {...}}`."""
+    ISO text, durations as ISO-8601 durations, errors as `{"error": {...}}`. Strict JSON:
+    a NaN or infinite float is the text `"NaN"`, `"Infinity"`, `"-Infinity"`; data nested
+    deeper than 64 levels (or cyclic) is cut with the text `"…"`."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (math.inf, -math.inf):
+            return "Infinity" if value > 0 else "-Infinity"
         return value
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return "NaN" if value.is_nan() else ("Infinity" if value > 0 else "-Infinity")
         as_float = float(value)
         return as_float if Decimal(repr(as_float)) == value else format(value, "f")
     if isinstance(value, dt.date | dt.time):
@@ -94,11 +127,19 @@ def json_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, ErrorValue):
         return {"error": value.to_json()}
+    if isinstance(value, Mapping | list | tuple) and depth >= _JSON_DEPTH:
+        return "…"
     if isinstance(value, Mapping):
-        return {str(k): json_value(v) for k, v in value.items()}
+        return {str(k): json_value(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    return str(value)
+        return [json_value(v, depth + 1) for v in value]
+    try:
+        return str(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+
+
+_JSON_DEPTH = 64
 
 
 _MATCH_PARAMS = "_v, now=None, time_zone=None, _now=None, _tz=None"
@@ -114,9 +155,12 @@ class Query:
         diagnostics: list[Diagnostic],
         *,
         functions: Mapping[str, Any] | None = None,
+        budget: Budget = DEFAULT_BUDGET,
         generate: bool = True,
     ) -> None:
         self.text = text
+        #: The evaluation budget every evaluation of this query runs under.
+        self.budget = budget
         self.ast = ast
         #: Warnings and notes from the checker (errors make compilation fail).
         self.diagnostics = diagnostics
@@ -154,7 +198,7 @@ class Query:
 
     def _generate_matches(self) -> None:
         ast = self.ast
-        plain = CodeGenerator(functions=self._functions, plain=True)
+        plain = CodeGenerator(functions=self._functions, plain=True, budget=self.budget)
         plain.prepare([ast])
         (plain_code,) = plain.generate_bodies(lambda: [plain.true(ast)])
         self._last_generator = plain
@@ -176,6 +220,8 @@ class Query:
         self._sources = [source]
         self._ns = namespace = plain.ns
         namespace["_clockmatch"] = self._clock_matches
+        namespace["_rescue"] = self._rescue
+        self._safe_fn: Callable[..., Any] | None = None
         namespace["_ENTRY_general"] = self._general_on_first_use
         # CPython's `compile()` of the source is most of a cold compile: it is shared by
         # queries of one shape (the code-object cache), and for a new shape deferred to the
@@ -250,6 +296,32 @@ class Query:
             self._trace_fn = self._ns["_ENTRY_trace"]
             self._evaluate_fn = self._ns["_ENTRY_evaluate"]
 
+    def _rescue(self, exc: Exception, variables: Any, now: Any, tz: Any) -> bool:
+        """A truth-mode entry raised `exc`: False if the budget ran out, else the value of
+        the guarded evaluation (see `compiler/contracts.py`) is exactly True."""
+        if isinstance(exc, BudgetExceeded):
+            return False
+        try:
+            return self._guarded(variables, now, tz) is True
+        except Exception:
+            return False
+
+    def _guarded(self, variables: Any, now: Any, tz: Any) -> Any:
+        """The value from the guarded namespace, where helpers return errors instead of
+        raising; `BudgetExceeded` still propagates."""
+        fn = self._safe_fn
+        if fn is None:
+            self._complete()
+            namespace = guarded_namespace(self._ns)
+            exec(compile_source(self._sources[1]), namespace)
+            fn = self._safe_fn = namespace["_ENTRY_evaluate"]
+        try:
+            return fn(variables, now, tz)
+        except BudgetExceeded:
+            raise
+        except Exception as exc:  # outside any helper: the generated code itself
+            return failure(exc, "the query", self.ast.span)
+
     def _general_on_first_use(self, *args: Any) -> bool:
         self._complete()
         return self._ns["_ENTRY_general"](*args)  # type: ignore[no-any-return]
@@ -284,21 +356,41 @@ class Query:
         *,
         now: dt.datetime | str | None = None,
         time_zone: str | dt.tzinfo = "UTC",
+        budget: Budget | None = None,
     ) -> Any:
-        """The query's value; raises `EvaluationError` (code, span, message) for an error."""
+        """The query's value; raises `EvaluationError` (code, span, message) for an error,
+        including a budget that ran out (Q312-Q314). `budget` overrides the query's own."""
+        token = CURRENT_BUDGET.set(budget) if budget is not None else None
         try:
-            result = self._run(self._evaluate, variables, now, time_zone)
-        except EvaluationError:
-            raise
-        except RecursionError:
-            raise EvaluationError("data nested too deeply", self.ast.span, "Q300") from None
-        except Exception as exc:  # a bug of ours must not become a bare traceback
-            raise EvaluationError(
-                f"internal evaluation failure: {type(exc).__name__}: {exc}", self.ast.span, "Q300"
-            ) from exc
+            result = self._value_of(self._evaluate, variables, now, time_zone)
+        finally:
+            if token is not None:
+                CURRENT_BUDGET.reset(token)
+        if result.__class__ is not ErrorValue:
+            result = export(result)
         if result.__class__ is ErrorValue:
             raise result.to_exception()
-        return export(result)
+        return result
+
+    def _value_of(self, fn: Callable[..., Any], variables: Any, now: Any, time_zone: Any,
+                  *extra: Any) -> Any:
+        """`fn`'s value; an exception becomes the guarded evaluation's value, and a budget
+        that ran out its error value."""
+        try:
+            return self._run(fn, variables, now, time_zone, *extra)
+        except EvaluationError:
+            raise
+        except BudgetExceeded as exc:
+            return exc.error
+        except Exception:
+            pass
+        try:
+            return self._run(self._guarded_entry, variables, now, time_zone)
+        except BudgetExceeded as exc:
+            return exc.error
+
+    def _guarded_entry(self, variables: Any, now: Any, tz: Any) -> Any:
+        return self._guarded(variables, now, tz)
 
     def matches(
         self,
@@ -330,23 +422,40 @@ class Query:
         *,
         now: dt.datetime | str | None = None,
         time_zone: str | dt.tzinfo = "UTC",
+        budget: Budget | None = None,
     ) -> Explanation:
         """Every clause's value and span, and the attribute values it read."""
         from segmentql.compiler.explain import build_explanation
 
-        records: dict[int, list[Any]] = {}
-
-        def rec(node_id: int, value: Any) -> Any:
-            records.setdefault(node_id, []).append(value)
-            return value
-
+        rec = _Recorder()
+        token = CURRENT_BUDGET.set(budget) if budget is not None else None
         try:
-            result = self._run(self._trace, variables, now, time_zone, rec)
-        except EvaluationError:
-            raise
-        except Exception as exc:
-            result = ErrorValue("Q300", f"internal evaluation failure: {exc}", self.ast.span)
-        return build_explanation(self, export(result), records, self._trace_nodes)
+            result = self._value_of(self._trace, variables, now, time_zone, rec)
+        finally:
+            if token is not None:
+                CURRENT_BUDGET.reset(token)
+        if result.__class__ is not ErrorValue:
+            result = export(result)
+        return build_explanation(self, result, rec.records, self._trace_nodes, rec.reports)
+
+
+class _Recorder:
+    """`_rec` of the tracing rendering: every node's values, and event expressions' reports."""
+
+    __slots__ = ("records", "reports")
+
+    def __init__(self) -> None:
+        self.records: dict[int, list[Any]] = {}
+        self.reports: dict[int, EventReport] = {}
+
+    def __call__(self, node_id: int, value: Any) -> Any:
+        self.records.setdefault(node_id, []).append(value)
+        return value
+
+    def events(self, node_id: int) -> EventReport:
+        """A fresh report for one run of the event expression `node_id` (the last run wins)."""
+        report = self.reports[node_id] = EventReport("")
+        return report
 
 
 # ------------------------------------------------------------------------------------------
@@ -365,7 +474,7 @@ def _parse(text: str) -> A.Node:
 
 
 def analyze_query(
-    text: str, schema: Any, expect: type | None
+    text: str, schema: Any, expect: type | None, budget: Budget = DEFAULT_BUDGET
 ) -> tuple[A.Node, list[Diagnostic]]:
     """Parse and check; raises `QueryError` when there is an error diagnostic."""
     try:
@@ -376,7 +485,7 @@ def analyze_query(
         from segmentql.schema import Schema
 
         schema = Schema.default()
-    analysis = analyze(text, schema, expect=expect)
+    analysis = analyze(text, schema, expect=expect, budget=budget)
     diagnostics = sort_diagnostics(analysis.diagnostics)
     if has_errors(diagnostics) or analysis.ast is None:
         raise QueryError(diagnostics, text)
@@ -384,7 +493,8 @@ def analyze_query(
 
 
 def compile_query(
-    text: str, schema: Any = None, *, expect: type | None = None, generate: bool = True
+    text: str, schema: Any = None, *, expect: type | None = None,
+    budget: Budget = DEFAULT_BUDGET, generate: bool = True,
 ) -> Query:
     """Compile `text` (cached by text, schema fingerprint and `expect`).
 
@@ -395,14 +505,17 @@ def compile_query(
     if not isinstance(text, str):
         raise TypeError("compile_query needs the query text as a string")
     fingerprint = getattr(schema, "fingerprint", None) if schema is not None else None
-    key = (text, fingerprint if fingerprint is not None else id(schema), expect)
+    if not isinstance(budget, Budget):
+        raise TypeError("budget must be a segmentql.Budget")
+    key = (text, fingerprint if fingerprint is not None else id(schema), expect, budget)
     with _CACHE_LOCK:
         cached = _CACHE.get(key)
         if cached is not None:
             _CACHE.move_to_end(key)
             return cached
-    ast, diagnostics = analyze_query(text, schema, expect)
-    query = compile_ast(ast, text, schema=schema, diagnostics=diagnostics, generate=generate)
+    ast, diagnostics = analyze_query(text, schema, expect, budget)
+    query = compile_ast(ast, text, schema=schema, diagnostics=diagnostics, budget=budget,
+                        generate=generate)
     with _CACHE_LOCK:
         _CACHE[key] = query
         if len(_CACHE) > _CACHE_SIZE:
@@ -416,12 +529,13 @@ def compile_ast(
     *,
     schema: Any = None,
     diagnostics: list[Diagnostic] | None = None,
+    budget: Budget = DEFAULT_BUDGET,
     generate: bool = True,
 ) -> Query:
     """Compile an already checked AST (no cache)."""
     functions = getattr(schema, "functions", None) if schema is not None else None
     try:
-        return Query(text, ast, list(diagnostics or []), functions=functions,
+        return Query(text, ast, list(diagnostics or []), functions=functions, budget=budget,
                      generate=generate)
     except CodegenError as exc:
         diagnostic = Diagnostic(exc.code, Severity.ERROR, exc.message, exc.span)

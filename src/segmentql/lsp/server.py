@@ -7,12 +7,21 @@ Documents served:
 
 Settings (`initializationOptions` or `workspace/didChangeConfiguration`, under `segmentql`):
 `schemaPath`, the schema file to check against (else `segmentql.schema.yaml` at the root).
+
+Hardening (docs/editor.md, "Limits"): frames are read by `framing.serve_frames` (bounded,
+malformed input answered with JSON-RPC errors), error responses carry no traceback, and every
+request runs in a worker thread and is answered within `REQUEST_TIMEOUT` seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -20,13 +29,20 @@ from pygls.uris import to_fs_path
 
 from segmentql import __version__
 from segmentql.diagnostics import Diagnostic, Severity
-from segmentql.lsp import features
+from segmentql.lsp import actions, features
 from segmentql.lsp.documents import (
     AudienceDocument,
     EmbeddedQuery,
     format_audience_document,
     is_audience_file,
     read_audience_document,
+)
+from segmentql.lsp.framing import (
+    BoundedStdinReader,
+    BoundedStreamReader,
+    SafeProtocol,
+    raise_timeout,
+    serve_frames,
 )
 from segmentql.lsp.positions import Encoding, LineIndex
 from segmentql.lsp.workspace import SchemaCache, SchemaChoice
@@ -49,13 +65,66 @@ _KIND = {
 }
 
 
+#: Seconds within which every request is answered (with a RequestFailed error if need be).
+REQUEST_TIMEOUT = 5.0
+
+_R = TypeVar("_R")
+
+
 class SegmentqlServer(LanguageServer):
     """A LanguageServer holding the settings and the schema cache."""
 
     def __init__(self) -> None:
-        super().__init__("segmentql", __version__)
+        super().__init__("segmentql", __version__, protocol_cls=SafeProtocol)
         self.schema_path: str | None = None
         self.schemas = SchemaCache()
+        self.request_timeout = REQUEST_TIMEOUT
+        self.requests = ThreadPoolExecutor(max_workers=2, thread_name_prefix="segmentql-lsp")
+
+    async def bounded(self, method: str, fn: Callable[[], _R]) -> _R:
+        """`fn()` in a worker thread, answered within `request_timeout` seconds."""
+        future = asyncio.get_running_loop().run_in_executor(self.requests, fn)
+        try:
+            return await asyncio.wait_for(future, self.request_timeout)
+        except TimeoutError:
+            raise_timeout(method, self.request_timeout)
+            raise
+
+    # ----------------------------------------------------------------------- transport
+
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """Serve over stdio with the bounded frame reader (see `framing`)."""
+        from pygls.io_ import StdoutWriter
+
+        self._stop_event = stop = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        reader = BoundedStdinReader(stdin or sys.stdin.buffer)
+        try:
+            asyncio.run(serve_frames(stop, reader, self.protocol))  # type: ignore[arg-type]
+        except (BrokenPipeError, KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """Serve one TCP client at a time with the bounded frame reader."""
+        self._stop_event = stop = threading.Event()
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)
+            await serve_frames(stop, BoundedStreamReader(reader), self.protocol)  # type: ignore[arg-type]
+
+        async def serve() -> None:
+            server = await asyncio.start_server(connection, host, port)
+            async with server:
+                await server.serve_forever()
+
+        try:
+            asyncio.run(serve())
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
 
     # ----------------------------------------------------------------------- helpers
 
@@ -67,7 +136,10 @@ class SegmentqlServer(LanguageServer):
         return self.schemas.choose(self.workspace.root_path, self.schema_path)
 
     def view(self, uri: str) -> DocumentView | None:
-        """What the server knows of an open document, or None for files it does not serve."""
+        """What the server knows of an open document, or None for files it does not serve
+        (or that are not open: the server never reads a document from disk by its URI)."""
+        if uri not in self.workspace.text_documents:
+            return None
         document = self.workspace.get_text_document(uri)
         source = document.source
         lines = LineIndex(source, self.encoding())
@@ -77,7 +149,9 @@ class SegmentqlServer(LanguageServer):
             audience = read_audience_document(source)
             choice = self.workspace_schema()
             if audience.schema is not None:
-                choice = self.schemas.for_audience_file(to_fs_path(uri), audience.schema, choice)
+                choice = self.schemas.for_audience_file(
+                    to_fs_path(uri), audience.schema, choice, self.workspace.root_path
+                )
             return DocumentView(uri, source, lines, audience, choice)
         return None
 
@@ -269,23 +343,42 @@ def build_server() -> SegmentqlServer:
         types.TEXT_DOCUMENT_COMPLETION,
         types.CompletionOptions(trigger_characters=["'", ".", " "]),
     )
-    def completion(ls: SegmentqlServer, params: types.CompletionParams) -> types.CompletionList:
-        view = ls.view(params.text_document.uri)
-        if view is None:
-            return types.CompletionList(is_incomplete=False, items=[])
-        return completion_list(view, params.position)
+    async def completion(
+        ls: SegmentqlServer, params: types.CompletionParams
+    ) -> types.CompletionList:
+        def run() -> types.CompletionList:
+            view = ls.view(params.text_document.uri)
+            if view is None:
+                return types.CompletionList(is_incomplete=False, items=[])
+            return completion_list(view, params.position)
+
+        return await ls.bounded("completion", run)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
-    def on_hover(ls: SegmentqlServer, params: types.HoverParams) -> types.Hover | None:
+    async def on_hover(ls: SegmentqlServer, params: types.HoverParams) -> types.Hover | None:
+        def run() -> types.Hover | None:
+            view = ls.view(params.text_document.uri)
+            return None if view is None else hover_result(view, params.position)
+
+        return await ls.bounded("hover", run)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
+    def code_action(ls: SegmentqlServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         view = ls.view(params.text_document.uri)
-        return None if view is None else hover_result(view, params.position)
+        return [] if view is None else actions.code_actions(view, params.range)
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
-    def formatting(
+    async def formatting(
         ls: SegmentqlServer, params: types.DocumentFormattingParams
     ) -> list[types.TextEdit] | None:
-        view = ls.view(params.text_document.uri)
-        return None if view is None else formatting_edits(view)
+        def run() -> list[types.TextEdit] | None:
+            view = ls.view(params.text_document.uri)
+            return None if view is None else formatting_edits(view)
+
+        return await ls.bounded("formatting", run)
 
     return server
 

@@ -3,11 +3,16 @@
 Order: the `segmentql.schemaPath` setting (relative to the workspace root), else
 `segmentql.schema.yaml` / `.yml` / `.json` at the workspace root, else the default catalog.
 Audience files may name their own schema (`schema: path` relative to the file, or inline).
+
+Limits (docs/editor.md): a schema file is read only if it is a regular file (not a FIFO, a
+device such as /dev/zero or /dev/stdin, or a directory) of at most `MAX_SCHEMA_BYTES`; one
+named by an audience file must also lie inside the workspace (after resolving symlinks).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +21,36 @@ from segmentql.errors import SchemaError
 from segmentql.schema import Schema
 
 SCHEMA_FILE_NAMES = ("segmentql.schema.yaml", "segmentql.schema.yml", "segmentql.schema.json")
+
+#: The largest schema file the server reads.
+MAX_SCHEMA_BYTES = 2 * 1024 * 1024
+
+
+def usable_schema_file(path: Path, inside: str | None = None) -> Path:
+    """`path` resolved, if the server may read it as a schema; raises `SchemaError` saying
+    why not. The check opens the file without blocking (a FIFO would block a plain open)
+    and looks at what was opened, not only at the name."""
+    resolved = Path(os.path.realpath(path))
+    if inside is not None:
+        root = Path(os.path.realpath(inside))
+        if resolved != root and root not in resolved.parents:
+            raise SchemaError("the schema file is outside the workspace", path=str(path))
+    try:
+        fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise SchemaError("schema file not found", path=str(path)) from None
+    except OSError as exc:
+        raise SchemaError(f"cannot read the schema file: {exc.strerror}", path=str(path)) from None
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise SchemaError("the schema is not a regular file", path=str(path))
+    if info.st_size > MAX_SCHEMA_BYTES:
+        raise SchemaError(f"the schema file is larger than {MAX_SCHEMA_BYTES} bytes",
+                          path=str(path))
+    return resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +69,10 @@ class SchemaCache:
         self._files: dict[Path, tuple[float, Schema]] = {}
         self._inline: dict[str, Schema] = {}
 
-    def load(self, path: Path) -> Schema:
-        """The schema in `path`; raises `SchemaError` (or `OSError`) when unusable."""
+    def load(self, path: Path, inside: str | None = None) -> Schema:
+        """The schema in `path`; raises `SchemaError` (or `OSError`) when unusable,
+        including when it is not a regular file of bounded size (`usable_schema_file`)."""
+        path = usable_schema_file(path, inside)
         mtime = path.stat().st_mtime
         cached = self._files.get(path)
         if cached is not None and cached[0] == mtime:
@@ -73,9 +110,11 @@ class SchemaCache:
         return SchemaChoice(Schema.default(), "default")
 
     def for_audience_file(
-        self, file_path: str | None, entry: str | dict[str, Any], fallback: SchemaChoice
+        self, file_path: str | None, entry: str | dict[str, Any], fallback: SchemaChoice,
+        root: str | None = None,
     ) -> SchemaChoice:
-        """The schema an audience file names in its `schema:` entry."""
+        """The schema an audience file names in its `schema:` entry: read only from inside
+        the workspace `root` (or the file's own directory when there is no workspace)."""
         if isinstance(entry, dict):
             try:
                 return SchemaChoice(self.inline(entry), "inline")
@@ -84,8 +123,11 @@ class SchemaCache:
         path = Path(entry)
         if not path.is_absolute() and file_path:
             path = Path(file_path).parent / path
+        inside = root or (str(Path(file_path).parent) if file_path else None)
         try:
-            return SchemaChoice(self.load(path), str(path))
+            if inside is None:
+                raise SchemaError("no workspace to read the schema file from", path=str(path))
+            return SchemaChoice(self.load(path, inside), str(path))
         except (SchemaError, OSError) as exc:
             return SchemaChoice(fallback.schema, fallback.source, _problem(path, exc))
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from segmentql.diagnostics import NO_SPAN, Span
 from segmentql.runtime.access import read_attribute
@@ -87,6 +89,48 @@ def _timestamp(event: Mapping[str, Any]) -> dt.datetime | None:
     return None
 
 
+@dataclass
+class EventSeen:
+    """One event of the expression's type, as `explain` reports it.
+
+    `status`: "matched", "not matched", "error" (a criterion failed with an error),
+    "outside the window", "another session", "another name" (goal id, event name or
+    interests differ), "no timestamp" (the window cannot place it). `item` is the position
+    of the order item for `ordered a product`, else None.
+    """
+
+    index: int
+    timestamp: dt.datetime | None
+    status: str = "not matched"
+    item: int | None = None
+    #: Each criterion's span and its value on this event, in evaluation order.
+    criteria: list[tuple[Span, Any]] = field(default_factory=list)
+
+
+@dataclass
+class EventReport:
+    """What one event expression did on one evaluation: the window, every event of its type,
+    and the count against the threshold. Filled only by `explain`."""
+
+    kind: str
+    window: str | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    session: Any = None
+    events: list[EventSeen] = field(default_factory=list)
+    count_op: str = "at least"
+    times: Any = 1
+    matched: int = 0
+    unknown: int = 0
+    current: EventSeen | None = None
+
+    def criterion(self, span: Span, value: Any) -> Any:
+        """Note a criterion's value on the event being tested; returns the value."""
+        if self.current is not None:
+            self.current.criteria.append((span, value))
+        return value
+
+
 class EventQuery:
     """The constant parts of one event expression, built once at compile time."""
 
@@ -108,7 +152,8 @@ class EventQuery:
         self.count_op = count_op
         self.window = window
         self.span = span
-        self.argument_key = {"eventOccurred": "name", "goalCompleted": "goalId"}.get(kind)
+        self.argument_key = {"eventOccurred": "name", "goalCompleted": "goalId",
+                             "linkOpened": "link"}.get(kind)
 
     def run(
         self,
@@ -120,9 +165,12 @@ class EventQuery:
         session_id: Any,
         now: dt.datetime,
         tz: dt.tzinfo,
+        report: EventReport | None = None,
     ) -> Any:
+        if report is not None:
+            report.kind = self.kind
         result = self._positive(
-            events, argument, criteria, times, window_duration, session_id, now, tz
+            events, argument, criteria, times, window_duration, session_id, now, tz, report
         )
         if self.negated and (result is True or result is False):
             return not result
@@ -138,6 +186,7 @@ class EventQuery:
         session_id: Any,
         now: dt.datetime,
         tz: dt.tzinfo,
+        report: EventReport | None,
     ) -> Any:
         for v in (argument, times):
             if v.__class__ is ErrorValue:
@@ -152,18 +201,30 @@ class EventQuery:
         if not isinstance(events, Sequence) or isinstance(events, str):
             return ErrorValue("Q301", f"'events' must be a list, got {a_kind(events)}",
                               self.span)
-        selected = self._in_window(events, window_duration, session_id, now, tz)
+        if report is not None:
+            report.count_op, report.times = self.count_op, times
+        selected = self._in_window(events, window_duration, session_id, now, tz, report)
         if selected.__class__ is ErrorValue:
             return selected
         sure, doubtful, error = selected
         interests: list[Any] = []
         doubtful_interests = False
         matched = unknown = 0
-        for props, certain in [*((p, True) for p in sure), *((p, False) for p in doubtful)]:
+        pending = None if report is None else [
+            e for e in report.events if e.status in ("not matched", "no timestamp")
+        ]
+        for n, (props, certain) in enumerate(
+            [*((p, True) for p in sure), *((p, False) for p in doubtful)]
+        ):
+            seen = None
+            if pending is not None and report is not None:
+                seen = report.current = pending[n]
             if self.argument_key is not None and argument is not None:
                 got = read_attribute(props, self.argument_key, self.argument_key.lower())
                 if not ((isinstance(got, str) and isinstance(argument, str) and got == argument)
                         or equal_mode(got, argument, None) is True):
+                    if seen is not None:
+                        seen.status = "another name"
                     continue
             if self.kind == "interestShown" and argument is not None:
                 topics = read_attribute(props, "interests", "interests")
@@ -175,12 +236,16 @@ class EventQuery:
                     elif relevant:
                         doubtful_interests = True
                 if self.determiner in (None, "any", "either") and not relevant:
+                    if seen is not None:
+                        seen.status = "another name"
                     continue
             if criteria is not None:
                 ok = criteria(props)
                 if ok.__class__ is ErrorValue:
                     error = error or ok
                     unknown += 1
+                    if seen is not None:
+                        seen.status = "error"
                     continue
                 if ok is not True:
                     continue
@@ -188,6 +253,11 @@ class EventQuery:
                 matched += 1
             else:
                 unknown += 1
+            if seen is not None and certain:
+                seen.status = "matched"
+        if report is not None:
+            report.current = None
+            report.matched, report.unknown = matched, unknown
         if self.kind == "interestShown" and self.determiner in ("all of", "none of", "neither"):
             wanted = argument if is_list(argument) else [argument]
             if self.determiner == "all of":
@@ -209,8 +279,12 @@ class EventQuery:
         session_id: Any,
         now: dt.datetime,
         tz: dt.tzinfo,
+        report: EventReport | None = None,
     ) -> Any:
-        """The properties of the events of this kind inside the window, in order."""
+        """The properties of the events of this kind inside the window, in order.
+
+        With `report`, every event of this kind is noted there: those inside the window
+        in the order of the properties returned (certain ones first), then the others."""
         kind = "orderPlaced" if self.kind == "productOrdered" else self.kind
         window = self.window
         start: dt.datetime | None = None
@@ -231,6 +305,11 @@ class EventQuery:
         out: list[Any] = []
         doubtful: list[Any] = []  # events whose timestamp cannot be read
         error: ErrorValue | None = None
+        if report is not None:
+            report.window, report.start, report.end = window, start, end
+            if session is not _NO_SESSION:
+                report.session = session if isinstance(session, str | int) else None
+            return self._noted(events, kind, session, start, end, report)
         for event in events:
             if not isinstance(event, Mapping) or event.get("type") != kind:
                 continue
@@ -256,8 +335,91 @@ class EventQuery:
                 if is_list(items):
                     into.extend(items)
                 continue
+            if self.kind == "linkOpened":
+                props = link_properties(props)
             into.append(props)
         return out, doubtful, error
+
+    def _noted(
+        self,
+        events: Sequence[Any],
+        kind: str,
+        session: Any,
+        start: dt.datetime | None,
+        end: dt.datetime | None,
+        report: EventReport,
+    ) -> Any:
+        """`_in_window` for `explain`: the same selection, every event of the kind noted."""
+        out: list[Any] = []
+        doubtful: list[Any] = []
+        sure_seen: list[EventSeen] = []
+        doubtful_seen: list[EventSeen] = []
+        others: list[EventSeen] = []
+        error: ErrorValue | None = None
+        for index, event in enumerate(events):
+            if not isinstance(event, Mapping) or event.get("type") != kind:
+                continue
+            ts = _timestamp(event)
+            into, seen_into = out, sure_seen
+            if session is not _NO_SESSION:
+                sid = event.get("sessionId")
+                if sid is None or sid.__class__ is not session.__class__ or sid != session:
+                    others.append(EventSeen(index, ts, "another session"))
+                    continue
+            if start is not None:
+                if ts is None:
+                    error = error or ErrorValue(
+                        "Q310", "an event has no valid timestamp", self.span
+                    )
+                    into, seen_into = doubtful, doubtful_seen
+                elif end is not None and (
+                    ts < start or (ts > end if self.window == "in the last" else ts >= end)
+                ):
+                    others.append(EventSeen(index, ts, "outside the window"))
+                    continue
+            status = "not matched" if into is out else "no timestamp"
+            props = event.get("properties")
+            if props is None:
+                props = {}
+            if self.kind == "productOrdered":
+                items = read_attribute(props, "items", "items")
+                if is_list(items):
+                    into.extend(items)
+                    seen_into.extend(EventSeen(index, ts, status, i) for i in range(len(items)))
+                continue
+            if self.kind == "linkOpened":
+                props = link_properties(props)
+            into.append(props)
+            seen_into.append(EventSeen(index, ts, status))
+        report.events = [*sure_seen, *doubtful_seen, *others]
+        return out, doubtful, error
+
+
+_LINK_PARTS = ("path", "query", "anchor")
+
+
+def link_properties(props: Any) -> Any:
+    """A link event's properties with `path`, `query` and `anchor` read from its `link`
+    when the event does not carry them: `https://croct.com/blog?a=1#top` has path `/blog`,
+    query `a=1` and anchor `top`. A link without a scheme (`croct.com/blog`) starts with its
+    host. An absent part is null."""
+    if not isinstance(props, Mapping):
+        return props
+    link = read_attribute(props, "link", "link")
+    if not isinstance(link, str):
+        return props
+    missing = [k for k in _LINK_PARTS if read_attribute(props, k, k) is None]
+    if not missing:
+        return props
+    text = link.strip()
+    if "://" not in text and not text.startswith(("/", "?", "#")):
+        text = "//" + text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return props
+    found = {"path": parts.path, "query": parts.query, "anchor": parts.fragment}
+    return {**props, **{k: found[k] or None for k in missing}}
 
 
 def _count_test(count_op: str, times: int, matched: int, unknown: int) -> bool | None:

@@ -148,12 +148,15 @@ def literal_found(literal: LiteralPattern, text: str) -> bool:
 
 def clock(name: str, now: dt.datetime, tz: dt.tzinfo) -> Any:
     """`now`, `today`, `yesterday`, `tomorrow` in the evaluation's zone."""
-    if name == "now":
-        return now.astimezone(tz)
-    today = now.astimezone(tz).date()
-    if name == "today":
-        return today
-    return today + dt.timedelta(days=-1 if name == "yesterday" else 1)
+    try:
+        if name == "now":
+            return now.astimezone(tz)
+        today = now.astimezone(tz).date()
+        if name == "today":
+            return today
+        return today + dt.timedelta(days=-1 if name == "yesterday" else 1)
+    except (OverflowError, ValueError):
+        return ErrorValue("Q305", f"'{name}' is out of the date range", NO_SPAN)
 
 
 def make_map(pairs: tuple[tuple[Any, Any], ...], span: Span = NO_SPAN) -> Any:
@@ -162,9 +165,20 @@ def make_map(pairs: tuple[tuple[Any, Any], ...], span: Span = NO_SPAN) -> Any:
     for key, value in pairs:
         if key.__class__ is ErrorValue:
             return key
+        if value.__class__ is ErrorValue:  # errors never hide inside a collection
+            return value
         out[key if isinstance(key, str | int) and not isinstance(key, bool)
             else values.to_text(key)] = value
     return out
+
+
+def make_list(items: list[Any]) -> Any:
+    """A list literal: the first error among its items if there is one (errors never hide
+    inside a collection), else the list."""
+    for item in items:
+        if item.__class__ is ErrorValue:
+            return item
+    return items
 
 
 def call_dynamic(function: Any, args: tuple[Any, ...], span: Span) -> Any:
@@ -375,6 +389,7 @@ NAMESPACE: dict[str, Any] = {
     "_concat": operators.concat,
     "_range": operators.make_range,
     "_mkmap": make_map,
+    "_mklist": make_list,
     # comparisons and tests
     "_eq": equal,
     "_ne": not_equal,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -128,12 +129,22 @@ def _to_number(value: Any, target: str, span: Span) -> Any:
     if target == "number":
         return number
     if target == "float":
-        return float(number)
+        try:
+            as_float = float(number)
+        except OverflowError:
+            as_float = math.inf
+        if not math.isfinite(as_float) and not (isinstance(number, float)):
+            return ErrorValue("Q305", f"{value!r} is out of the float range", span)
+        return as_float
     if target == "decimal":
         return to_decimal(number)
     exact = to_decimal(number)
+    if not exact.is_finite():
+        return _cannot(value, "an integer (it is not finite)", span)
     if exact != exact.to_integral_value():
         return _cannot(value, "an integer (it has a fraction)", span)
+    if not INT_MIN <= exact <= INT_MAX:
+        return ErrorValue("Q305", f"{value!r} is out of the 64-bit integer range", span)
     return int(exact)
 
 
@@ -262,6 +273,8 @@ def without_duplicates(value: Any, span: Span = NO_SPAN) -> Any:
         return ErrorValue("Q301", f"cannot remove duplicates from {a_kind(value)}", span)
     return [item for _, item in unique(value)]
 
+
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
 _CHUNKS = re.compile(r"(\d+)")
 

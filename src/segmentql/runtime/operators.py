@@ -17,7 +17,7 @@ from typing import Any
 
 from segmentql.diagnostics import NO_SPAN, Span
 from segmentql.runtime.errors import ErrorValue
-from segmentql.runtime.temporal import Duration, difference, parse_date, shift
+from segmentql.runtime.temporal import Duration, difference, parse_date, shift, to_temporal
 from segmentql.runtime.values import a_kind, is_number, kind_name, to_decimal, to_text
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
@@ -144,8 +144,12 @@ def subtract(a: Any, b: Any, span: Span) -> Any:
 
 
 def _temporal(a: Any, b: Any, sign: int, op: str, span: Span) -> Any:
-    if isinstance(a, str) and isinstance(b, Duration):
-        a = parse_date(a) or a
+    # A date or date-time held as ISO text (`session's start` read from JSON) is that
+    # date or date-time in arithmetic: `"2024-01-01T10:00:00Z" + 1 hour`.
+    if isinstance(a, str) and isinstance(b, Duration | dt.date):
+        a = to_temporal(a) or a
+    if isinstance(b, str) and isinstance(a, Duration | dt.date):
+        b = to_temporal(b) or b
     if isinstance(a, Duration) and isinstance(b, Duration):
         return a + (b if sign > 0 else -b)
     if isinstance(a, dt.date) and isinstance(b, Duration):
@@ -215,10 +219,17 @@ def power(a: Any, b: Any, span: Span) -> Any:
                 return ErrorValue("Q302", "division by zero", span)
             x, y = Decimal(x), Decimal(y)
         if x.__class__ is float:
-            return _finish(x**y, span)
+            result = x**y
+            if result.__class__ is not float:  # a negative base to a fractional power
+                return ErrorValue("Q305", "power of a negative number is not a real number",
+                                  span)
+            return _finish(result, span)
         with decimal.localcontext(_CTX) as ctx:
             ctx.traps[decimal.Inexact] = False
             result = x**y
+            if result.is_nan():
+                return ErrorValue("Q305", "power of a negative number is not a real number",
+                                  span)
             return result if result.is_finite() else ErrorValue("Q305", "out of range", span)
     except (ArithmeticError, ValueError):
         return ErrorValue("Q305", "power out of range or undefined", span)

@@ -8,9 +8,11 @@ negated form of a test is computed by the caller as exactly `not` of its positiv
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
 from segmentql.diagnostics import NO_SPAN, Span
 from segmentql.runtime.errors import ErrorValue
@@ -98,12 +100,21 @@ def order(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
         return err
     if a is None or b is None:
         return None
+    if _is_nan(a) or _is_nan(b):  # NaN is unordered: every ordering test is false
+        return None
     try:
         return compare(a, b)
     except Incomparable:
         return ErrorValue(
             "Q307", f"cannot order {a_kind(a)} and {a_kind(b)}", span
         )
+
+
+def _is_nan(value: Any) -> bool:
+    cls = value.__class__
+    if cls is float:
+        return value != value  # type: ignore[no-any-return]
+    return cls is Decimal and bool(value.is_nan())
 
 
 def less(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
@@ -222,9 +233,18 @@ def ends_with(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
     return a.endswith(b) if r is None else r
 
 
+@functools.cache
+def _regex_class() -> type:
+    from segmentql.runtime.helpers import Regex
+
+    return Regex
+
+
 def matches(a: Any, pattern: Any, span: Span = NO_SPAN) -> Any:
-    """A string pattern is a case-sensitive substring test; a regex is an RE2 search."""
-    if pattern is not None and hasattr(pattern, "search") and not isinstance(pattern, str):
+    """A string pattern is a case-sensitive substring test; a regex literal is an RE2
+    search. Only the query's own regex literals match as patterns: a pattern object that
+    arrives as data (a compiled `re.Pattern`, say) is data, never run."""
+    if pattern.__class__ is _regex_class():
         err = _first_error(a)
         if err is not None:
             return err
@@ -232,8 +252,7 @@ def matches(a: Any, pattern: Any, span: Span = NO_SPAN) -> Any:
             return False
         if not isinstance(a, str):
             return ErrorValue("Q301", f"'matches' needs a string, got {a_kind(a)}", span)
-        found = getattr(pattern, "found", None)
-        return found(a) if found is not None else pattern.search(a) is not None
+        return cast(Any, pattern).found(a)
     r = _strings(a, pattern, "matches", span)
     return (pattern in a) if r is None else r
 

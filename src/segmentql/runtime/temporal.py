@@ -267,8 +267,16 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def add_business(day: dt.date, count: int, weekend: bool) -> dt.date:
+    """The `count`-th weekday (weekend day) after `day` (before it when negative), in
+    constant time: whole weeks first (each holds 5 weekdays, 2 weekend days), then at most
+    a week day by day. Raises OverflowError out of the date range."""
     step = 1 if count >= 0 else -1
     remaining = abs(count)
+    per_week = 2 if weekend else 5
+    if remaining > per_week:
+        weeks = (remaining - 1) // per_week
+        day += dt.timedelta(days=step * 7 * weeks)
+        remaining -= weeks * per_week
     while remaining:
         day += dt.timedelta(days=step)
         if (day.weekday() >= 5) == weekend:
@@ -364,14 +372,22 @@ def units_between(unit: str, start: dt.date, end: dt.date) -> int:
         if (b.day, b.time()) < (a.day, a.time()) and months > 0:
             months -= 1
         return sign * (months // 12 if unit == "years" else months)
-    weekend = unit == "weekend days"
-    count = 0
-    day = a.date()
-    while day < b.date():
-        if (day.weekday() >= 5) == weekend:
+    return sign * count_days(a.date(), b.date(), weekend=unit == "weekend days")
+
+
+def count_days(start: dt.date, end: dt.date, *, weekend: bool) -> int:
+    """Weekdays (weekend days) in [start, end), in constant time: 5 (2) per whole week,
+    then the remaining days of the last partial week."""
+    total = (end - start).days
+    if total <= 0:
+        return 0
+    weeks, rest = divmod(total, 7)
+    count = weeks * (2 if weekend else 5)
+    first = (start.weekday() + weeks * 7) % 7
+    for offset in range(rest):
+        if ((first + offset) % 7 >= 5) == weekend:
             count += 1
-        day += dt.timedelta(days=1)
-    return sign * count
+    return count
 
 
 def _trunc_div(a: int, b: int) -> int:

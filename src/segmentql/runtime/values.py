@@ -148,14 +148,44 @@ def equality_key(value: Any) -> Any:
     return None
 
 
+def structural_key(value: Any, depth: int = 0) -> Any:
+    """`equality_key` extended to maps and lists of such values (maps by their exact keys,
+    as `values_equal` compares them); None when some part has no key (dates, durations,
+    NaN, other objects) or the value is nested deeper than 32 levels."""
+    key = equality_key(value)
+    if key is not None or depth > 32:
+        return key
+    if is_map(value):
+        parts = []
+        for k, v in value.items():
+            inner = structural_key(v, depth + 1)
+            if inner is None or not isinstance(k, str | int) or isinstance(k, bool):
+                return None
+            parts.append((k, inner))
+        try:
+            return ("map", frozenset(parts))
+        except TypeError:
+            return None
+    if is_list(value):
+        items = []
+        for v in value:
+            inner = structural_key(v, depth + 1)
+            if inner is None:
+                return None
+            items.append(inner)
+        return ("list", tuple(items))
+    return None
+
+
 def unique(items: Any) -> list[tuple[int, Any]]:
     """(position, item) of the first of each group of equal items, in order: linear for
-    scalars, pairwise only among collections and dates."""
+    scalars and for maps and lists of scalars (hashed by `structural_key`), pairwise only
+    among the rest (dates, durations, NaN)."""
     seen: set[Any] = set()
     others: list[Any] = []
     out: list[tuple[int, Any]] = []
     for position, item in enumerate(items):
-        key = equality_key(item)
+        key = structural_key(item)
         if key is not None:
             if key in seen:
                 continue

@@ -41,10 +41,16 @@ def encode_profile(profile: Profile) -> str:
 
 
 def encode_event(event: TrackedEvent) -> str:
-    """A tracked event without its sequence number (the row's key) and profile."""
-    properties = event.plain if event.plain is not None else thaw(event.properties)
+    """A tracked event as the JSON object snapshots show in `events` (`type`, `timestamp`,
+    `sessionId`, `properties`); its sequence number and profile are columns of its row."""
+    properties = event.plain
     return json.dumps(
-        [event.type, event.timestamp, event.session_id, properties],
+        {
+            "type": event.type,
+            "timestamp": event.timestamp,
+            "sessionId": event.session_id,
+            "properties": properties,
+        },
         ensure_ascii=False,
         separators=(",", ":"),
         allow_nan=False,
@@ -52,10 +58,17 @@ def encode_event(event: TrackedEvent) -> str:
 
 
 def decode_event(seq: int, text: str) -> TrackedEvent:
-    kind, stamp, session_id, properties = json.loads(text)
-    return TrackedEvent(
-        seq, kind, stamp, session_id, freeze(properties), properties, is_flat(properties)
-    )
+    """An event row: the object form above, or the `[type, timestamp, sessionId, properties]`
+    array of store layout 1 (read by `segmentql store migrate`)."""
+    data = json.loads(text)
+    if isinstance(data, list):
+        kind, stamp, session_id, properties = data
+    else:
+        kind = data["type"]
+        stamp = data["timestamp"]
+        session_id = data["sessionId"]
+        properties = data["properties"]
+    return TrackedEvent(seq, kind, stamp, session_id, properties, is_flat(properties))
 
 
 def decode_profile(text: str, events: list[TrackedEvent] | None = None) -> Profile:

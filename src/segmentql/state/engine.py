@@ -15,6 +15,14 @@ from typing import Any, Literal, Protocol
 
 from pyrsistent import PMap, PVector, pmap, pvector
 
+from segmentql.state.backend import (
+    Changes,
+    MarkSet,
+    Overlay,
+    ReadView,
+    StateView,
+    apply_changes,
+)
 from segmentql.state.errors import (
     InvalidEventError,
     InvalidIdentifierError,
@@ -24,6 +32,7 @@ from segmentql.state.errors import (
 )
 from segmentql.state.events import (
     VALUELESS_OPERATIONS,
+    Alias,
     Anonymize,
     DeleteUser,
     EventBase,
@@ -40,7 +49,6 @@ from segmentql.state.model import (
     READ_ONLY_SESSION_ATTRIBUTES,
     READ_ONLY_USER_ATTRIBUTES,
     STANDARD_USER_ATTRIBUTES,
-    Journal,
     Profile,
     Session,
     State,
@@ -56,6 +64,30 @@ from segmentql.state.policy import StatePolicy
 from segmentql.state.values import copy_json, find_key, freeze, is_flat, json_problem, thaw
 
 Clock = Callable[[], datetime]
+
+#: Entries kept in each of the engine's caches before they start over.
+_CACHE_LIMIT = 100_000
+
+#: Tracked event types queries read by their own phrase (`docs/language.md`); a `track` of
+#: any other name is stored as `eventOccurred` with the name in its `name` property.
+CUSTOM_EVENT = "eventOccurred"
+KNOWN_EVENTS = frozenset(
+    {
+        "cartAbandoned",
+        "productAbandoned",
+        "productViewed",
+        "orderPlaced",
+        "campaignViewed",
+        "pageOpened",
+        "postViewed",
+        "linkOpened",
+        "interestShown",
+        "eventOccurred",
+        "goalCompleted",
+        "userSignedIn",
+        "userSignedUp",
+    }
+)
 
 
 class SchemaTypeLike(Protocol):
@@ -122,12 +154,38 @@ class Engine:
     def __init__(self, policy: StatePolicy | None = None, schema: SchemaLike | None = None):
         self.policy = policy or StatePolicy()
         self.schema = schema
+        #: Identifiers the policy accepts (it is immutable), and schema types by path.
+        self.accepted_ids: set[str] = set()
+        self.schema_types: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+    def type_at(self, variable: str, path: tuple[str, ...]) -> Any:
+        """`schema.type_at`, remembered (the schema is immutable)."""
+        key = (variable, path)
+        cache = self.schema_types
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        assert self.schema is not None
+        found = self.schema.type_at(variable, list(path))
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = found
+        return found
 
     def apply_batch(
         self, state: State, events: Sequence[EventBase], clock: Clock = utc_now
-    ) -> tuple[State, ApplyResult, Journal]:
-        """The state after `events` in order, what happened, and the keys touched."""
-        work = _Work(self, state)
+    ) -> tuple[State, ApplyResult, Changes]:
+        """The state after `events` in order, what happened, and what changed (pure: `state`
+        is not modified)."""
+        changes, result = self.fold(StateView(state), events, clock)
+        return apply_changes(state, changes), result, changes
+
+    def fold(
+        self, view: ReadView, events: Sequence[EventBase], clock: Clock = utc_now
+    ) -> tuple[Changes, ApplyResult]:
+        """What `events` change, reading only the profiles and links they touch from `view`."""
+        work = _Work(self, view)
         applied = 0
         for index, event in enumerate(events):
             work.index = index
@@ -137,36 +195,41 @@ class Engine:
             except StateError as exc:
                 raise exc.at_index(index) from None
         result = ApplyResult(applied, tuple(work.dropped), tuple(work.notices))
-        return work.state(), result, work.journal
+        return work.changes(), result
 
 
 class _Work:
     """The state being built by one batch (plain attributes over pyrsistent values)."""
 
-    def __init__(self, engine: Engine, state: State) -> None:
+    def __init__(self, engine: Engine, view: ReadView) -> None:
+        self.engine = engine
         self.policy = engine.policy
         self.schema = engine.schema
-        self.profiles: PMap[str, Any] = state.profiles
-        self.devices: PMap[str, Any] = state.devices
-        self.users: PMap[str, Any] = state.users
-        self.groups: PMap[str, Any] = state.groups
-        self.messages = state.messages
-        self.suppressed = state.suppressed
-        self.counter = state.counter
-        self.journal = Journal()
+        self.profiles: Overlay[str, Profile] = Overlay(view.profile)
+        self.devices: Overlay[str, str] = Overlay(view.device)
+        self.users: Overlay[str, str] = Overlay(view.user)
+        self.groups: Overlay[str, PMap[str, Any]] = Overlay(view.group)
+        self.messages = MarkSet(view.message_seen, lambda: False)
+        self.suppressed = MarkSet(view.suppressed, view.any_suppressed)
+        self.counter = view.counter
+        self.deleted_user = False
         self.dropped: list[Dropped] = []
         self.notices: list[Notice] = []
         self.index = 0
 
-    def state(self) -> State:
-        return State(
-            self.profiles,
-            self.devices,
-            self.users,
-            self.groups,
-            self.messages,
-            self.suppressed,
-            self.counter,
+    def changes(self) -> Changes:
+        profiles = self.profiles.changes()
+        originals = self.profiles.originals
+        return Changes(
+            profiles=profiles,
+            before={key: originals.get(key) for key in profiles},
+            devices=self.devices.changes(),
+            users=self.users.changes(),
+            groups={k: v for k, v in self.groups.changes().items() if v is not None},
+            messages={d for d, on in self.messages.changes.items() if on},
+            suppressed=dict(self.suppressed.changes),
+            counter=self.counter,
+            deleted_user=self.deleted_user,
         )
 
     def notice(self, kind: str, message: str) -> None:
@@ -215,11 +278,12 @@ class _Work:
             self.delete(event)
         elif isinstance(event, Unsuppress):
             self.unsuppress(event)
+        elif isinstance(event, Alias):
+            self.alias(event, at)
         else:  # pragma: no cover - parse_event only builds the types above
             raise InvalidEventError(f"unknown event {event!r}")
         if message_digest is not None:
-            self.messages = self.messages.add(message_digest)
-            self.journal.messages.add(message_digest)
+            self.messages.add(message_digest)
         return True
 
     def _suppressed_id(self, event: EventBase) -> str | None:
@@ -230,6 +294,8 @@ class _Work:
             ("anonymous_id", "anonymous"),
             ("from_user_id", "user"),
             ("into_user_id", "user"),
+            ("previous_id", "user"),
+            ("previous_id", "anonymous"),
         ):
             value = getattr(event, field_name, None)
             if value is not None and digest(kind, value) in self.suppressed:
@@ -239,34 +305,38 @@ class _Work:
     # --- identifiers and profiles -------------------------------------------------------------
 
     def check_id(self, kind: str, value: str) -> None:
+        accepted = self.engine.accepted_ids
+        if value in accepted:
+            return
         reason = self.policy.blocked_reason(value)
         if reason is not None:
             raise InvalidIdentifierError(kind, value, reason)
+        if len(accepted) >= _CACHE_LIMIT:
+            accepted.clear()
+        accepted.add(value)
 
     def new_key(self, prefix: str) -> str:
         self.counter += 1
         return f"{prefix}-{self.counter}"
 
     def put(self, profile: Profile) -> Profile:
-        self.profiles = self.profiles.set(profile.key, profile)
-        self.journal.profiles.add(profile.key)
+        self.profiles.set(profile.key, profile)
         return profile
 
     def drop(self, key: str) -> None:
-        self.profiles = self.profiles.discard(key)
-        self.journal.profiles.add(key)
+        self.profiles.discard(key)
 
     def map_device(self, anonymous_id: str, key: str | None) -> None:
-        self.devices = (
+        if key is None:
             self.devices.discard(anonymous_id)
-            if key is None
-            else self.devices.set(anonymous_id, key)
-        )
-        self.journal.devices.add(anonymous_id)
+        else:
+            self.devices.set(anonymous_id, key)
 
     def map_user(self, user_id: str, key: str | None) -> None:
-        self.users = self.users.discard(user_id) if key is None else self.users.set(user_id, key)
-        self.journal.users.add(user_id)
+        if key is None:
+            self.users.discard(user_id)
+        else:
+            self.users.set(user_id, key)
 
     def device_profile(self, anonymous_id: str) -> Profile:
         key = self.devices.get(anonymous_id)
@@ -347,8 +417,7 @@ class _Work:
         session_id = session.id if session is not None else None
         plain = copy_json(properties)
         tracked = TrackedEvent(
-            self.counter, event_type, at.isoformat(), session_id, freeze(plain), plain,
-            is_flat(plain),
+            self.counter, event_type, at.isoformat(), session_id, plain, is_flat(plain)
         )
         events: PVector[Any] = profile.events.append(tracked)
         limit = self.policy.max_events_per_profile
@@ -481,11 +550,35 @@ class _Work:
         steps = [("set", name, value) for name, value in traits.items()]
         return self.patch_user(profile, steps, traits=True)
 
+    def alias(self, event: Alias, at: datetime) -> None:
+        self.check_id("user id", event.user_id)
+        self.check_id("previous id", event.previous_id)
+        if event.previous_id == event.user_id:
+            self.notice("already-merged", "previous_id and user_id are the same id")
+            return
+        if self.users.get(event.previous_id) is not None:
+            if self.users.get(event.user_id) is None:
+                # A new id for a known user: it becomes another name of the same profile.
+                key = self.users[event.previous_id]
+                profile: Profile = self.profiles[key]
+                self.map_user(event.user_id, key)
+                self.put(replace(profile, aliases=profile.aliases.append(event.user_id)))
+                return
+            self.merge(Merge(from_user_id=event.previous_id, into_user_id=event.user_id))
+            return
+        self.identify(
+            Identify(user_id=event.user_id, anonymous_id=event.previous_id, timestamp=at), at
+        )
+
     def track(self, event: Track, at: datetime) -> None:
         properties = event.properties
         problem = json_problem(properties, "properties")
         if problem:
             raise InvalidEventError(problem)
+        if event.event not in KNOWN_EVENTS:
+            # Any other name is a custom event: `experienced a custom event "NAME"`.
+            properties = {**properties, "name": event.event}
+            event = event.model_copy(update={"event": CUSTOM_EVENT, "properties": properties})
         profile = self.resolve(event)
         session, stats = self.active_session(profile, at)
         if event.event == PAGEVIEW_EVENT:
@@ -515,8 +608,7 @@ class _Work:
         traits: PMap[str, Any] = self.groups.get(event.group_id, pmap())
         for name, value in event.traits.items():
             traits = traits.set(find_key(traits, name) or name, freeze(value))
-        self.groups = self.groups.set(event.group_id, traits)
-        self.journal.groups.add(event.group_id)
+        self.groups.set(event.group_id, traits)
         groups = pvector([g for g in profile.groups if g != event.group_id]).append(
             event.group_id
         )
@@ -573,20 +665,18 @@ class _Work:
             for device in profile.anonymous_ids:
                 if self.devices.get(device) == key:
                     self.map_device(device, None)
-            self.journal.deleted_user = True
+            self.deleted_user = True
         if event.suppress:
             for kind, value in (("user", event.user_id), ("anonymous", event.anonymous_id)):
                 if value is not None:
                     mark = digest(kind, value)
-                    self.suppressed = self.suppressed.add(mark)
-                    self.journal.suppressed.add(mark)
+                    self.suppressed.add(mark)
 
     def unsuppress(self, event: Unsuppress) -> None:
         for kind, value in (("user", event.user_id), ("anonymous", event.anonymous_id)):
             if value is not None:
                 mark = digest(kind, value)
-                self.suppressed = self.suppressed.discard(mark)
-                self.journal.suppressed.add(mark)
+                self.suppressed.discard(mark)
 
     # --- merging profiles -----------------------------------------------------------------------
 
@@ -636,6 +726,7 @@ class _Work:
         attributes: PMap[str, Any] = profile.attributes
         for index, (op, path, value) in enumerate(steps):
             try:
+                self._check_argument(value)
                 segments: tuple[Segment, ...] = (path,) if traits else parse_path(path)
                 attributes = self._user_operation(attributes, segments, op, value)
             except OperationFailed as exc:
@@ -679,6 +770,7 @@ class _Work:
         custom: PMap[str, Any] = session.custom
         for index, (op, path, value) in enumerate(steps):
             try:
+                self._check_argument(value)
                 segments = parse_path(path)
                 first = str(segments[0]).casefold()
                 if first in READ_ONLY_SESSION_ATTRIBUTES:
@@ -725,6 +817,16 @@ class _Work:
             self._check_value(frozen, name, variable, ("custom", name))
         return frozen
 
+    def _check_argument(self, value: Any) -> None:
+        """Refuse a value with a list over the limit before any operation runs on it (so a
+        `combine` never compares a huge list item by item)."""
+        longest = _longest_plain_list(value)
+        if longest > self.policy.max_list_length:
+            raise OperationFailed(
+                f"the value holds a list of {longest} items, over the limit of "
+                f"{self.policy.max_list_length} (max_list_length)"
+            )
+
     def _check_count(self, custom: PMap[str, Any]) -> None:
         if len(custom) > self.policy.max_custom_attributes:
             raise OperationFailed(
@@ -746,9 +848,9 @@ class _Work:
             )
         if self.schema is None:
             return
-        expected = self.schema.type_at(variable, list(schema_path))
+        expected = self.engine.type_at(variable, schema_path)
         if expected is None:
-            if self.schema.type_at(variable, []) is None:
+            if self.engine.type_at(variable, ()) is None:
                 return  # a variable the schema does not declare: no constraint
             raise OperationFailed(
                 f"the schema does not declare {variable}.{'.'.join(schema_path)}"
@@ -780,6 +882,14 @@ def _merge_maps(
         elif value is not None and (other_wins or result[key] is None):
             result = result.set(key, value)
     return result
+
+
+def _longest_plain_list(value: Any) -> int:
+    if isinstance(value, list):
+        return max([len(value), *(_longest_plain_list(v) for v in value)])
+    if isinstance(value, dict):
+        return max([0, *(_longest_plain_list(v) for v in value.values())])
+    return 0
 
 
 def _longest_list(value: Any) -> int:

@@ -71,3 +71,8 @@ class CorruptStoreError(StoreError):
         super().__init__(
             f"{path}: not a readable segmentql store ({detail}); the file was left untouched"
         )
+
+
+class DeletionPendingError(StoreError):
+    """A deletion was committed (nothing reads the user any more), but its bytes could not yet
+    be scrubbed from the database's files; the scrub is recorded and completes later."""

@@ -58,12 +58,19 @@ class TrackedEvent:
     type: str
     timestamp: str  # ISO-8601, as snapshots show it
     session_id: str | None
-    properties: PMap[str, Any]
-    #: The same properties as plain JSON, kept so snapshots copy dicts instead of thawing
-    #: (never handed out: snapshots get a copy).
-    plain: Any = field(default=None, compare=False, repr=False)
+    #: The properties as plain JSON, never mutated and never handed out (snapshots copy it).
+    plain: Any
     #: True when no property holds a map or list, so a shallow copy is a full copy.
     flat: bool = field(default=False, compare=False, repr=False)
+
+    @property
+    def properties(self) -> PMap[str, Any]:
+        """The properties as a frozen map (built on demand: events read back from a
+        database are decoded without freezing)."""
+        from segmentql.state.values import freeze
+
+        frozen: PMap[str, Any] = freeze(self.plain)
+        return frozen
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,28 +115,6 @@ class State:
     messages: PSet[bytes] = field(default_factory=pset)
     suppressed: PSet[bytes] = field(default_factory=pset)
     counter: int = 0
-
-
-@dataclass
-class Journal:
-    """Keys an apply touched, so a durable store writes only those rows."""
-
-    profiles: set[str] = field(default_factory=set)
-    devices: set[str] = field(default_factory=set)
-    users: set[str] = field(default_factory=set)
-    groups: set[str] = field(default_factory=set)
-    messages: set[bytes] = field(default_factory=set)
-    suppressed: set[bytes] = field(default_factory=set)
-    deleted_user: bool = False
-
-    def merge(self, other: Journal) -> None:
-        self.profiles |= other.profiles
-        self.devices |= other.devices
-        self.users |= other.users
-        self.groups |= other.groups
-        self.messages |= other.messages
-        self.suppressed |= other.suppressed
-        self.deleted_user = self.deleted_user or other.deleted_user
 
 
 def describe_state(state: State) -> dict[str, Any]:

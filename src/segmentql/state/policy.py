@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from datetime import timedelta
 from typing import Literal
 
@@ -83,6 +84,9 @@ class StatePolicy(BaseModel):
     max_events_per_profile: int = Field(default=1000, ge=1)
     """Tracked events kept per profile (oldest dropped first, reported); stats keep counting."""
 
+    max_batch_events: int = Field(default=10_000, ge=1)
+    """Most events one `apply` call takes; a longer batch is rejected whole (split it)."""
+
     max_list_length: int = Field(default=1000, ge=1)
     """Longest list a patch may leave in an attribute; more rejects the patch."""
 
@@ -113,6 +117,9 @@ class StatePolicy(BaseModel):
 
     def blocked_reason(self, identifier: str) -> str | None:
         """Why `identifier` is rejected, or None if it is accepted."""
+        for char in identifier:
+            if unicodedata.category(char) == "Cc":
+                return f"contains the control character U+{ord(char):04X}"
         normalized = normalize_identifier(identifier)
         if not normalized:
             return "empty or only whitespace/quotes"
@@ -134,9 +141,16 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+#: Invisible characters removed before comparing: zero-width space/joiners, word joiner,
+#: soft hyphen and the byte-order mark.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u00ad\ufeff"))
+
+
 def normalize_identifier(value: str) -> str:
-    """The form compared against the blocklist: trimmed, quotes stripped, case-folded."""
-    text = value.strip()
+    """The form compared against the blocklist: NFKC-normalized, zero-width characters and
+    BOM removed, trimmed, quotes stripped, case-folded."""
+    text = value if value.isascii() else unicodedata.normalize("NFKC", value).translate(_INVISIBLE)
+    text = text.strip()
     while len(text) >= 2 and text[0] == text[-1] and text[0] in _QUOTES:
         text = text[1:-1].strip()
     if text in _QUOTES:

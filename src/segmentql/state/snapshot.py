@@ -57,6 +57,10 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+#: `Snapshot.to_json`'s conversion of one value (the PostgreSQL rows use it too).
+jsonable = _jsonable
+
+
 def empty_stats() -> dict[str, int]:
     return {"sessions": 0, "pageviews": 0, "orders": 0}
 
@@ -130,8 +134,6 @@ def events_variable(profile: Profile | None, limit: int) -> list[dict[str, Any]]
 
 def _properties(event: TrackedEvent) -> dict[str, Any]:
     plain = event.plain
-    if plain is None:
-        return thaw(event.properties)  # type: ignore[no-any-return]
     if event.flat:
         return dict(plain)
     return copy_json(plain)  # type: ignore[no-any-return]
@@ -160,8 +162,7 @@ def build_snapshot(
         "session": session_variable(profile.session if profile else None, policy, now),
         "account": account_variable(profile, groups),
     }
-    for name in REQUEST_VARIABLES:
-        value = request.get(name)
-        if value is not None:
+    for name, value in request.items():
+        if value is not None and name not in variables:
             variables[name] = value
     return Snapshot(variables, {"events": lambda: events_variable(profile, policy.max_events_per_profile)})

@@ -1,59 +1,49 @@
-"""`ProfileStore`: events in, snapshots out; in memory or durable on SQLite.
+"""`ProfileStore`: events in, snapshots out, over one of three backends.
 
-The current `State` lives in memory in both modes. `apply` computes the next state from an
-immutable one, writes the rows it touched in **one SQLite transaction** (durable mode), and only
-then publishes it, so readers never see a half-applied batch and a killed process leaves the
-file at the last committed batch. `snapshot` reads the published state without locking.
+- `ProfileStore()`: in this process's memory (`memory.MemoryBackend`).
+- `ProfileStore.open("profiles.db")`: a SQLite file (`sqlite.SQLiteBackend`), the embedded
+  default; any number of processes may open the same file.
+- `ProfileStore.open("postgresql://...")`: a PostgreSQL database (`postgres.PostgresBackend`,
+  the `postgres` extra), for several machines.
+
+`apply` folds a batch over only the profiles it touches, inside one write transaction of the
+backend, and commits it whole or not at all. `snapshot` reads one profile and its history by
+key. Nothing is loaded at open, so opening costs the same whatever the size of the store.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
-import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from segmentql.state.codec import (
-    decode_event,
-    decode_profile,
-    decode_traits,
-    encode_event,
-    encode_profile,
-    encode_traits,
-)
+from segmentql.state.backend import Backend, Changes, ReadView
 from segmentql.state.engine import ApplyResult, Clock, Engine, SchemaLike, utc_now
-from segmentql.state.errors import CorruptStoreError, StateError, StoreError
+from segmentql.state.errors import InvalidEventError, StateError, StoreError
 from segmentql.state.events import EventBase, parse_event
-from segmentql.state.model import Journal, Profile, State, TrackedEvent
+from segmentql.state.memory import MemoryBackend
+from segmentql.state.model import State
 from segmentql.state.policy import StatePolicy
-from segmentql.state.snapshot import Snapshot, build_snapshot
+from segmentql.state.snapshot import REQUEST_VARIABLES, Snapshot, build_snapshot
 
 EventInput = EventBase | Mapping[str, Any] | str | bytes
 
-_SCHEMA_VERSION = "1"
-_MARKER = "segmentql-profile-store"
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
-_TABLES = """
-CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE profiles (key TEXT PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE events (seq INTEGER PRIMARY KEY, profile TEXT NOT NULL, data TEXT NOT NULL);
-CREATE INDEX events_by_profile ON events (profile, seq);
-CREATE TABLE devices (anonymous_id TEXT PRIMARY KEY, profile TEXT NOT NULL);
-CREATE TABLE users (user_id TEXT PRIMARY KEY, profile TEXT NOT NULL);
-CREATE TABLE groups (group_id TEXT PRIMARY KEY, traits TEXT NOT NULL);
-CREATE TABLE messages (digest BLOB PRIMARY KEY);
-CREATE TABLE suppressed (digest BLOB PRIMARY KEY);
-"""
+
+def _default_schema() -> SchemaLike:
+    from segmentql.schema import Schema
+
+    return Schema.default()
 
 
 class ProfileStore:
-    """Profiles built from identify/patch/track/group events.
+    """Profiles built from identify/patch/track/group/page/screen/alias events.
 
-    `ProfileStore()` keeps everything in memory; `ProfileStore.open(path)` persists to SQLite.
-    Safe to share between threads: `apply` calls are serialized, `snapshot` never blocks.
+    Patches are checked against `schema` (the default schema when none is given, as `compile`
+    does; `validate=False` turns type checks off). Safe to share between threads.
     """
 
     def __init__(
@@ -62,60 +52,81 @@ class ProfileStore:
         policy: StatePolicy | None = None,
         schema: SchemaLike | None = None,
         clock: Clock | None = None,
+        validate: bool = True,
+        backend: Backend | None = None,
     ) -> None:
-        self._engine = Engine(policy, schema)
+        if schema is None and validate:
+            schema = _default_schema()
+        self._schema = schema
+        self._engine = Engine(policy, schema if validate else None)
         self._clock: Clock = clock or utc_now
-        self._state = State()
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
-        self._path: Path | None = None
-        self._data_version: int | None = None
+        self._backend: Backend = backend if backend is not None else MemoryBackend()
+        self._closed = False
 
     # --- opening and closing -----------------------------------------------------------------
 
     @classmethod
     def open(
         cls,
-        path: str | os.PathLike[str],
+        target: str | os.PathLike[str],
         *,
         policy: StatePolicy | None = None,
         schema: SchemaLike | None = None,
         clock: Clock | None = None,
+        validate: bool = True,
     ) -> ProfileStore:
-        """A store persisted in the SQLite file `path` (created if absent). A file that is not a
-        readable store raises `CorruptStoreError` naming it, and is never modified."""
-        store = cls(policy=policy, schema=schema, clock=clock)
-        store._path = Path(path)
-        store._db = _connect(store._path)
-        try:
-            store._state = _load(store._db, str(store._path))
-            store._data_version = store._db.execute("PRAGMA data_version").fetchone()[0]
-        except BaseException:
-            store._db.close()
-            store._db = None
-            raise
-        return store
+        """A durable store: a SQLite file path (created if absent or empty) or a
+        `postgresql://` URL. A file that is not a store raises `CorruptStoreError` and is never
+        modified; a store in an older layout raises `StoreError` saying how to migrate it."""
+        backend: Backend
+        text = os.fspath(target)
+        if text.startswith(_POSTGRES_SCHEMES):
+            from segmentql.state.postgres import PostgresBackend
+
+            backend = PostgresBackend(text, policy_for_rows=policy)
+        else:
+            from segmentql.state.sqlite import SQLiteBackend
+
+            backend = SQLiteBackend(Path(text))
+        return cls(policy=policy, schema=schema, clock=clock, validate=validate, backend=backend)
 
     @property
     def path(self) -> Path | None:
-        """The SQLite file, or None in memory."""
-        return self._path
+        """The SQLite file, or None (memory, PostgreSQL)."""
+        path = getattr(self._backend, "path", None)
+        return path if isinstance(path, Path) else None
+
+    @property
+    def where(self) -> str:
+        """The backend: "memory", a file path, or a URL without its password."""
+        return self._backend.where
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
 
     @property
     def policy(self) -> StatePolicy:
         return self._engine.policy
 
     @property
+    def schema(self) -> SchemaLike | None:
+        return self._schema
+
+    @property
     def state(self) -> State:
-        """The current immutable state."""
-        return self._state
+        """Everything in the store as one immutable `State`. Reads the whole store (for tools
+        and tests); `snapshot` is the per-profile read."""
+        return self._backend.export_state()
+
+    def stats(self) -> dict[str, int]:
+        """Row counts: profiles, events, devices, users, groups."""
+        return self._backend.stats()
 
     def close(self) -> None:
-        """Close the database (a no-op in memory). The store cannot apply events afterwards."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        """Release the database connections. The store cannot be used afterwards."""
+        self._closed = True
+        self._backend.close()
 
     def __enter__(self) -> ProfileStore:
         return self
@@ -124,8 +135,7 @@ class ProfileStore:
         self.close()
 
     def __repr__(self) -> str:
-        where = str(self._path) if self._path else "memory"
-        return f"ProfileStore({where}, profiles={len(self._state.profiles)})"
+        return f"ProfileStore({self.where})"
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -133,68 +143,63 @@ class ProfileStore:
         """Apply one event or a batch, in order, atomically: an invalid event raises a
         `StateError` (with `event_index`) and nothing changes. Duplicates (by `message_id`)
         and events of suppressed ids are dropped and reported in the result."""
+        if self._closed:
+            raise StoreError(f"{self.where}: the store is closed")
         batch = _as_batch(events)
+        limit = self.policy.max_batch_events
+        if len(batch) > limit:
+            raise InvalidEventError(
+                f"a batch of {len(batch)} events is over the limit of {limit} "
+                "(max_batch_events); split it"
+            )
         parsed: list[EventBase] = []
         for index, item in enumerate(batch):
             try:
                 parsed.append(parse_event(item))
             except StateError as exc:
                 raise exc.at_index(index) from None
-        with self._lock:
-            db = self._db
-            if db is None:
-                if self._path is not None:
-                    raise StoreError(f"{self._path}: the store is closed")
-                new_state, result, _ = self._engine.apply_batch(self._state, parsed, self._clock)
-                self._state = new_state
-                return result
-            where = str(self._path)
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    # Inside the write lock: pick up what another process committed first.
-                    self._reload_if_changed(db, where)
-                    new_state, result, journal = self._engine.apply_batch(
-                        self._state, parsed, self._clock
-                    )
-                    _write_rows(db, self._state, new_state, journal)
-                    db.execute("COMMIT")
-                except BaseException:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise StoreError(
-                    f"{where}: cannot write the store ({exc}); nothing was applied"
-                ) from None
-            self._state = new_state
-            if journal.deleted_user:
-                _scrub(db, where)
-        return result
+        results: list[ApplyResult] = []
+
+        def fold(view: ReadView) -> Changes:
+            changes, result = self._engine.fold(view, parsed, self._clock)
+            results[:] = [result]
+            return changes
+
+        self._backend.transact(fold)
+        return results[0]
+
+    def delete_user(
+        self,
+        *,
+        user_id: str | None = None,
+        anonymous_id: str | None = None,
+        suppress: bool = False,
+    ) -> ApplyResult:
+        """Erase the profile `user_id` (else the device `anonymous_id`) resolves to: profile,
+        events, device links, anonymous ids and aliases. On SQLite no byte of it stays in the
+        file or its WAL; when another connection's read transaction prevents that scrub,
+        `DeletionPendingError` (a `StoreError`) says so and the scrub stays pending durably.
+        `suppress` drops later events carrying these ids."""
+        event: dict[str, Any] = {"type": "delete_user", "suppress": suppress}
+        if user_id is not None:
+            event["user_id"] = user_id
+        if anonymous_id is not None:
+            event["anonymous_id"] = anonymous_id
+        return self.apply(event)
+
+    def complete_deletions(self, wait: float = 2.0) -> None:
+        """Finish a pending deletion scrub (SQLite), waiting up to `wait` seconds for readers."""
+        complete = getattr(self._backend, "complete_deletions", None)
+        if complete is not None:
+            complete(wait)
+
+    @property
+    def deletion_pending(self) -> bool:
+        """True while a deletion's scrub is pending (SQLite; always False elsewhere)."""
+        return bool(getattr(self._backend, "deletion_pending", False))
 
     def refresh(self) -> None:
-        """Load what other processes committed to the file since this store last looked
-        (`apply` does this by itself; snapshots read the state as of the last apply/refresh)."""
-        with self._lock:
-            db = self._db
-            if db is None:
-                return
-            where = str(self._path)
-            try:
-                db.execute("BEGIN")
-                try:
-                    self._reload_if_changed(db, where)
-                finally:
-                    db.execute("COMMIT")
-            except sqlite3.DatabaseError as exc:
-                raise CorruptStoreError(where, str(exc)) from None
-
-    def _reload_if_changed(self, db: sqlite3.Connection, where: str) -> None:
-        version = db.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._data_version:
-            counter = db.execute("SELECT value FROM meta WHERE name = 'counter'").fetchone()
-            self._state = _read_state(db, where, int(counter[0]))
-            self._data_version = version
+        """Kept for compatibility: snapshots always read the latest committed state."""
 
     # --- snapshots ------------------------------------------------------------------------------
 
@@ -203,199 +208,62 @@ class ProfileStore:
         *,
         anonymous_id: str | None = None,
         user_id: str | None = None,
-        page: Any = None,
-        location: Any = None,
-        device: Any = None,
-        browser: Any = None,
-        campaign: Any = None,
-        cart: Any = None,
-        context: Any = None,
         now: datetime | None = None,
+        **variables: Any,
     ) -> Snapshot:
         """The variables a query reads for this user (`user_id` wins when both are given) or
-        device. An unknown or deleted id gives an empty profile (anonymous for a device id;
+        device, plus request-time variables given by name: `page`, `location`, `device`,
+        `browser`, `campaign`, `cart`, `context`, and any other variable the store's schema
+        declares. An unknown or deleted id gives an empty profile (anonymous for a device id;
         a blocked user id counts as no id). With `now`, a session idle past the timeout shows
         as a new, empty session."""
-        state = self._state
+        if self._closed:
+            raise StoreError(f"{self.where}: the store is closed")
         policy = self._engine.policy
         if user_id is not None and policy.blocked_reason(user_id) is not None:
             user_id = None
-        key = None
+        request = self._request_variables(variables)
         if user_id is not None:
-            key = state.users.get(user_id)
+            profile, groups = self._backend.read(user_id=user_id, anonymous_id=None)
         elif anonymous_id is not None:
-            key = state.devices.get(anonymous_id)
-        profile: Profile | None = state.profiles.get(key) if key is not None else None
-        request = {
-            "page": page,
-            "location": location,
-            "device": device,
-            "browser": browser,
-            "campaign": campaign,
-            "cart": cart,
-            "context": context,
-        }
-        return build_snapshot(
-            profile, state.groups, policy, user_id=user_id, now=now, request=request
-        )
+            profile, groups = self._backend.read(user_id=None, anonymous_id=anonymous_id)
+        else:
+            profile, groups = None, _EMPTY_GROUPS
+        return build_snapshot(profile, groups, policy, user_id=user_id, now=now, request=request)
+
+    def _request_variables(self, variables: Mapping[str, Any]) -> dict[str, Any]:
+        request: dict[str, Any] = {}
+        for name, value in variables.items():
+            if name not in REQUEST_VARIABLES and not self._declares(name):
+                raise TypeError(
+                    f"snapshot() got the variable {name!r}, which is neither a request-time "
+                    f"variable ({', '.join(REQUEST_VARIABLES)}) nor declared by the store's "
+                    "schema"
+                )
+            if name in _STORED_VARIABLES:
+                raise TypeError(f"snapshot() builds {name!r} from the store; it is not an input")
+            request[name] = value
+        return request
+
+    def _declares(self, name: str) -> bool:
+        schema = self._schema
+        variable = getattr(schema, "variable", None)
+        return variable is not None and variable(name) is not None
+
+
+_STORED_VARIABLES = frozenset({"user", "session", "account", "events"})
+
+
+def _empty_groups() -> Any:
+    from pyrsistent import pmap
+
+    return pmap()
+
+
+_EMPTY_GROUPS = _empty_groups()
 
 
 def _as_batch(events: EventInput | Iterable[EventInput]) -> list[EventInput]:
     if isinstance(events, (EventBase, Mapping, str, bytes)):
         return [events]
     return list(events)
-
-
-# --- SQLite ---------------------------------------------------------------------------------------
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    where = str(path)
-    if path.is_dir():
-        raise StoreError(f"{where}: is a directory, not a store file")
-    try:
-        db = sqlite3.connect(where, check_same_thread=False, isolation_level=None, timeout=30)
-    except sqlite3.Error as exc:
-        raise StoreError(f"{where}: cannot open the store ({exc})") from None
-    try:
-        # Reading the header first: a file that is not a database fails here, before any write.
-        db.execute("PRAGMA schema_version").fetchone()
-        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()
-        if mode is None or str(mode[0]).lower() != "wal":
-            raise StoreError(f"{where}: cannot switch the store to WAL mode")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA secure_delete=ON")
-    except sqlite3.DatabaseError as exc:
-        db.close()
-        raise CorruptStoreError(where, str(exc)) from None
-    except BaseException:
-        db.close()
-        raise
-    return db
-
-
-def _load(db: sqlite3.Connection, where: str) -> State:
-    try:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not tables:
-            db.execute("BEGIN IMMEDIATE")
-            for statement in _TABLES.strip().split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute("INSERT INTO meta VALUES ('marker', ?)", (_MARKER,))
-            db.execute("INSERT INTO meta VALUES ('version', ?)", (_SCHEMA_VERSION,))
-            db.execute("INSERT INTO meta VALUES ('counter', '0')")
-            db.execute("COMMIT")
-            return State()
-        meta = dict(db.execute("SELECT name, value FROM meta").fetchall()) if "meta" in tables else {}
-        if meta.get("marker") != _MARKER:
-            raise CorruptStoreError(where, "an SQLite database, but not a segmentql profile store")
-        if meta.get("version") != _SCHEMA_VERSION:
-            raise CorruptStoreError(where, f"unsupported store version {meta.get('version')!r}")
-        return _read_state(db, where, int(meta["counter"]))
-    except sqlite3.DatabaseError as exc:
-        raise CorruptStoreError(where, str(exc)) from None
-
-
-def _read_state(db: sqlite3.Connection, where: str, counter: int) -> State:
-    from pyrsistent import pmap, pset
-
-    events: dict[str, list[TrackedEvent]] = {}
-    for seq, key, data in db.execute("SELECT seq, profile, data FROM events ORDER BY seq"):
-        try:
-            events.setdefault(key, []).append(decode_event(seq, data))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CorruptStoreError(where, f"event {seq} cannot be read: {exc}") from None
-    profiles = {}
-    for key, data in db.execute("SELECT key, data FROM profiles"):
-        try:
-            profiles[key] = decode_profile(data, events.pop(key, None))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CorruptStoreError(where, f"profile {key!r} cannot be read: {exc}") from None
-    if events:
-        raise CorruptStoreError(where, f"events of a missing profile {next(iter(events))!r}")
-    groups = {}
-    for group_id, traits in db.execute("SELECT group_id, traits FROM groups"):
-        try:
-            groups[group_id] = decode_traits(traits)
-        except (ValueError, TypeError) as exc:
-            raise CorruptStoreError(where, f"group {group_id!r} cannot be read: {exc}") from None
-    devices = dict(db.execute("SELECT anonymous_id, profile FROM devices").fetchall())
-    users = dict(db.execute("SELECT user_id, profile FROM users").fetchall())
-    for table, mapping in (("devices", devices), ("users", users)):
-        for name, key in mapping.items():
-            if key not in profiles:
-                raise CorruptStoreError(where, f"{table} row {name!r} names a missing profile")
-    messages = pset(bytes(row[0]) for row in db.execute("SELECT digest FROM messages"))
-    suppressed = pset(bytes(row[0]) for row in db.execute("SELECT digest FROM suppressed"))
-    return State(
-        pmap(profiles), pmap(devices), pmap(users), pmap(groups), messages, suppressed, counter
-    )
-
-
-def _write_rows(db: sqlite3.Connection, old: State, state: State, journal: Journal) -> None:
-    """The rows `journal` says changed between `old` and `state` (inside a transaction)."""
-    for key in journal.profiles:
-        profile = state.profiles.get(key)
-        before = old.profiles.get(key)
-        if profile is None:
-            db.execute("DELETE FROM profiles WHERE key = ?", (key,))
-            db.execute("DELETE FROM events WHERE profile = ?", (key,))
-            continue
-        db.execute("INSERT OR REPLACE INTO profiles VALUES (?, ?)", (key, encode_profile(profile)))
-        _write_events(db, key, before, profile)
-    for table, column, mapping, names in (
-        ("devices", "anonymous_id", state.devices, journal.devices),
-        ("users", "user_id", state.users, journal.users),
-    ):
-        for name in names:
-            target = mapping.get(name)
-            if target is None:
-                db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
-            else:
-                db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", (name, target))
-    for group_id in journal.groups:
-        db.execute(
-            "INSERT OR REPLACE INTO groups VALUES (?, ?)",
-            (group_id, encode_traits(state.groups[group_id])),
-        )
-    db.executemany("INSERT OR IGNORE INTO messages VALUES (?)", [(d,) for d in journal.messages])
-    for mark in journal.suppressed:
-        if mark in state.suppressed:
-            db.execute("INSERT OR IGNORE INTO suppressed VALUES (?)", (mark,))
-        else:
-            db.execute("DELETE FROM suppressed WHERE digest = ?", (mark,))
-    db.execute("UPDATE meta SET value = ? WHERE name = 'counter'", (str(state.counter),))
-
-
-def _write_events(
-    db: sqlite3.Connection, key: str, before: Profile | None, profile: Profile
-) -> None:
-    """Only the tracked events that changed: appended ones (or merged in) and trimmed ones."""
-    if before is not None and before.events is profile.events:
-        return
-    old_seqs = {e.seq for e in before.events} if before is not None else set()
-    new_seqs = set()
-    rows = []
-    for event in profile.events:
-        new_seqs.add(event.seq)
-        if event.seq not in old_seqs:
-            rows.append((event.seq, key, encode_event(event)))
-    # INSERT OR REPLACE: events merged in from another profile move to this one.
-    db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?)", rows)
-    gone = old_seqs - new_seqs
-    if gone:
-        db.executemany("DELETE FROM events WHERE seq = ?", [(seq,) for seq in gone])
-
-
-def _scrub(db: sqlite3.Connection, where: str) -> None:
-    """After a deletion: rebuild the file and empty the WAL, so no page keeps old bytes."""
-    try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.execute("VACUUM")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except sqlite3.Error as exc:
-        raise StoreError(
-            f"{where}: the deletion was committed, but compacting the file failed ({exc}); "
-            "old bytes may remain until the next deletion or VACUUM"
-        ) from None

@@ -12,6 +12,7 @@ transformer in `syntax.transform`, so nothing here recurses over the tree.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -96,6 +97,10 @@ def build_parser(*, strict: bool = False) -> Lark:
         keep_all_tokens=True,
         transformer=ToAst(),
         lexer_callbacks={"UNCLOSED_COMMENT": _unclosed_comment},
+        # Keywords (`"is"i`) and names are ASCII: case-insensitive only among ASCII letters,
+        # so the Unicode case-folding look-alikes `ı`, `ſ`, `K` (Kelvin) and `İ` match no
+        # keyword and no name (they are unexpected characters, Q100).
+        g_regex_flags=re.ASCII,
         strict=strict,
         # The analysed grammar is cached in the temp dir (keyed by grammar text, options and
         # lark version): a new process loads it in a fraction of the build time.

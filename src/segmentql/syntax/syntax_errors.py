@@ -8,13 +8,15 @@ End-of-input errors point at the end of the text (lark reuses the last token's p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from functools import cache
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from segmentql.diagnostics import Diagnostic, Severity, Span
+from segmentql.diagnostics import Diagnostic, Fix, Severity, Span
+from segmentql.schema.suggest import did_you_mean
 from segmentql.syntax.lexer import ParseState
 
 #: Terminals that can start an operand; if the parser wanted any of these, "a value" is missing.
@@ -57,6 +59,7 @@ _MODIFIER_WORDS = frozenset(["ROUNDED", "SORTED", "WITHOUT", "SCALE"])
 _NAME_KEYWORDS = frozenset({"THIS"})
 _UNIT_TERMINALS = frozenset({"DAY", "DAYS", "HOUR", "HOURS", "YEAR", "YEARS"})
 _CLOSERS = {"RPAR": "(", "RSQB": "["}
+_CASE_STYLES = ("lower", "upper", "title", "sentence")
 
 
 def describe(terminal: str) -> str:
@@ -126,8 +129,81 @@ def diagnose(error: UnexpectedInput, state: ParseState) -> list[Diagnostic]:
     return [_error("Q101", state.span(pos, pos), "this query does not parse")]
 
 
-def _error(code: str, span: Span, message: str, help: str | None = None) -> Diagnostic:
-    return Diagnostic(code, Severity.ERROR, message, span, help=help)
+def _error(
+    code: str, span: Span, message: str, help: str | None = None, fixes: tuple[Fix, ...] = ()
+) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, message, span, help=help, fixes=fixes)
+
+
+#: Typographic quotes (word processors, chat apps) and the quote each closes with.
+_SMART_QUOTES = {"\u201c": "\u201d", "\u201d": "\u201d", "\u201e": "\u201c",
+                 "\u00ab": "\u00bb", "\u2018": "\u2019", "\u2019": "\u2019",
+                 "\u201a": "\u2018"}
+
+
+def _smart_quote(pos: int, state: ParseState) -> Diagnostic:
+    """Q126: a string in typographic quotes (`“pro”`), or `’` for an apostrophe (`user’s`)."""
+    text = state.text
+    char = text[pos]
+    closers = {_SMART_QUOTES[char], char, '"' if char in "\u201c\u201d\u201e\u00ab" else "'"}
+    if char == "\u2019" and text[pos + 1:pos + 2].lower() == "s" and pos > 0 and (
+        text[pos - 1].isalnum()
+    ):  # `user’s`: the possessive, not a string
+        fix = Fix("Replace `\u2019` with `'`", state.span(pos, pos + 1), "'")
+        return _error("Q126", state.span(pos, pos + 1), "typographic apostrophe '\u2019'",
+                      help="write the possessive with a straight quote: 's", fixes=(fix,))
+    end = next((i for i in range(pos + 1, len(text)) if text[i] in closers), None)
+    if end is None:
+        fix = Fix(f"Replace `{char}` with `\"`", state.span(pos, pos + 1), '"')
+        span = state.span(pos, pos + 1)
+    else:
+        inner = text[pos + 1:end]
+        literal = json.dumps(inner, ensure_ascii=False)
+        fix = Fix(f"Replace with {literal}", state.span(pos, end + 1), literal)
+        span = state.span(pos, end + 1)
+    return _error(
+        "Q126", span, f"typographic quote '{char}': strings use straight quotes",
+        help=f"write {fix.replacement}" if end is not None else 'use " or \' for strings',
+        fixes=(fix,),
+    )
+
+
+#: Test words written inside event criteria, and the criterion forms that say the same.
+_CRITERION_FORMS: dict[str, tuple[str, ...]] = {
+    "contains": ("containing", "like"), "includes": ("containing", "like"),
+    "include": ("containing", "like"), "contain": ("containing", "like"),
+    "matches": ("like",), "is": ("equal to",), "equals": ("equal to",), "==": ("equal to",),
+    "starts with": ("starting with",), "ends with": ("ending with",),
+}
+
+
+def _criterion_word(
+    token: Token, prev: Token | None, history: list[Token], state: ParseState
+) -> Diagnostic | None:
+    """Q125: `with url contains "x"`: a test's wording inside event criteria."""
+    if prev is None:
+        return None
+    has = max((i for i, t in enumerate(history) if t.type == "HAS"), default=None)
+    if has is None or not any(t.type == "WITH" for t in history[has:]):
+        return None
+    word = str(prev).lower()
+    start, end = prev.start_pos or 0, prev.end_pos or 0
+    if word in ("starts", "ends") and token.type == "WITH":
+        word, end = f"{word} with", token.end_pos or end
+    forms = _CRITERION_FORMS.get(word)
+    if forms is None:
+        return None
+    span = state.span(start, end)
+    written = state.text[start:end]
+    fixes = tuple(Fix(f"Replace `{written}` with `{form}`", span, form) for form in forms)
+    return _error(
+        "Q125", span,
+        f"'{written}' is not a criterion operator; event criteria say "
+        + " or ".join(f"'{f}'" for f in forms),
+        help="criteria read 'with PROPERTY OPERATOR VALUE': equal to, greater than, less than, "
+        "starting with, ending with, like, in, containing, containing all of|none of|either",
+        fixes=fixes,
+    )
 
 
 def _unexpected_character(error: UnexpectedCharacters, state: ParseState) -> Diagnostic:
@@ -145,6 +221,8 @@ def _unexpected_character(error: UnexpectedCharacters, state: ParseState) -> Dia
             "Q105", state.span(pos, end), "invalid regular-expression literal",
             help="write a regular expression as ~/pattern/flags, e.g. ~/^a.*z$/i",
         )
+    if char in _SMART_QUOTES:
+        return _smart_quote(pos, state)
     shown = char if char.isprintable() and not char.isspace() else repr(char)
     return _error("Q100", state.span(pos, pos + 1), f"unexpected character '{shown}'")
 
@@ -199,10 +277,30 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
     if prev_type in _EVENT_WORDS or (before is not None and before.type in _EVENT_WORDS
                                      and prev_type in ("A", "AN", "THE")):
         return _error("Q116", span, f"expected {describe_expected(expected)}{after}{found}")
+    if not at_end:
+        criterion = _criterion_word(token, prev, history, state)
+        if criterion is not None:
+            return criterion
+    if prev is not None and prev_type == "IN" and "LOWER" in expected and (
+        token.type in ("LSQB", "LPAR", "DQ_STRING", "SQ_STRING", "INT", "DECIMAL", "FLOAT")
+        or (token.type == "NAME" and not did_you_mean(str(token), _CASE_STYLES)
+            and not state.text[token.end_pos or 0:].lstrip().lower().startswith("case"))
+    ):
+        in_span = state.span(prev.start_pos or 0, prev.end_pos or 0)
+        return _error(
+            "Q124", in_span, "'in' tests membership only after 'is': write 'is in'",
+            help="write `is in [...]` (or `is not in`); 'in' alone is followed by a case "
+            "style, as in `user's name in lower case`",
+            fixes=(Fix("Replace `in` with `is in`", in_span, "is in"),),
+        )
     if prev_type == "AS" or (prev_type == "IN" and "LOWER" in expected):
         what = "type" if prev_type == "AS" else "case style"
+        close = did_you_mean(str(token), [describe(e).strip("'") for e in expected]) if (
+            token.type == "NAME") else []
+        fixes = tuple(Fix(f"Replace with `{c}`", span, c) for c in close)
         return _error("Q120", span, f"expected a {what}{after}{found}",
-                      help=f"use one of {describe_expected(expected)}")
+                      help=f"use one of {describe_expected(expected)}"
+                      + (f"; did you mean `{close[0]}`?" if close else ""), fixes=fixes)
     if prev_type in ("HALF", "NUMBER_OF"):
         what = "rounding mode" if prev_type == "HALF" else "unit"
         return _error("Q120", span, f"expected a {what}{after}{found}",

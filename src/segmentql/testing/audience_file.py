@@ -23,7 +23,7 @@ line so failures and file errors point into the YAML.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,57 @@ class Expect:
 
 
 @dataclass(frozen=True)
+class QueryOrigin:
+    """Where a query's text sits in its YAML file, to point into the file rather than into
+    the query: the scalar's 1-based line and column, its style (None plain, '"', "'", '|',
+    '>'), and the file's lines."""
+
+    path: Path
+    line: int
+    column: int
+    style: str | None
+    lines: tuple[str, ...]
+
+    def position(self, line: int, column: int, text: str = "") -> tuple[int, int]:
+        """The file line and column of 1-based `line`:`column` of the query. Exact for
+        literal blocks (`|`) and single-line scalars without escapes; otherwise the first
+        file line of the scalar holding `text` (the snippet found there), else its start."""
+        if self.style in ("|", ">"):
+            first, indent = self._block_start()
+            if self.style == "|":
+                return first + line - 1, indent + column
+        elif line == 1 and self._single_line():
+            return self.line, self.column + column - 1 + (1 if self.style else 0)
+        if text:
+            snippet = text.split("\n")[0].strip()[:40]
+            for number in range(self.line, min(len(self.lines), self.line + 200) + 1):
+                found = self.lines[number - 1].find(snippet)
+                if snippet and found >= 0:
+                    return number, found + 1
+        return self.line, self.column
+
+    def _single_line(self) -> bool:
+        rest = self.lines[self.line - 1][self.column - 1:] if self.line <= len(self.lines) else ""
+        if self.style in ('"', "'"):
+            body = rest[1:]
+            return self.style in body and "\\" not in body.split(self.style)[0] and (
+                self.style != "'" or "''" not in body)
+        return True
+
+    def _block_start(self) -> tuple[int, int]:
+        for number in range(self.line + 1, len(self.lines) + 1):
+            content = self.lines[number - 1]
+            if content.strip():
+                return number, len(content) - len(content.lstrip(" "))
+        return self.line + 1, 0
+
+    def locate(self, line: int, column: int, text: str = "") -> str:
+        """`path:line:column` of a query position."""
+        at_line, at_column = self.position(line, column, text)
+        return f"{self.path}:{at_line}:{at_column}"
+
+
+@dataclass(frozen=True)
 class Case:
     """One test case of an audience file."""
 
@@ -89,6 +140,8 @@ class Case:
     now: str | None = None
     time_zone: str = "UTC"
     skip: str | None = None
+    #: Where the query's text is in the file (the audience's, or the case's `query:`).
+    origin: QueryOrigin | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +163,8 @@ class LineMapping(dict[str, Any]):
 
     line: int = 0
     key_lines: dict[str, int]
+    #: (1-based line, 1-based column, style) of each string value.
+    value_marks: dict[str, tuple[int, int, str | None]]
 
 
 class _Loader(yaml.SafeLoader):
@@ -128,6 +183,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMapping:
     mapping = LineMapping()
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {}
+    mapping.value_marks = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str):
@@ -139,6 +195,9 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineMapping:
             )
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[key] = key_node.start_mark.line + 1
+        if isinstance(value_node, yaml.ScalarNode):
+            mark = value_node.start_mark
+            mapping.value_marks[key] = (mark.line + 1, mark.column + 1, value_node.style)
     return mapping
 
 
@@ -171,6 +230,14 @@ def read_audience_file(path: str | Path) -> AudienceFile:
     except (OSError, UnicodeDecodeError) as exc:
         raise AudienceFileError(f"cannot read the file: {exc}", path) from None
     data = load_yaml(text, path)
+    lines = tuple(text.splitlines())
+
+    def origin(mapping: Any, key: str) -> QueryOrigin | None:
+        marks = getattr(mapping, "value_marks", {}).get(key)
+        if marks is None:
+            return None
+        return QueryOrigin(path, marks[0], marks[1], marks[2], lines)
+
     if not isinstance(data, LineMapping):
         raise AudienceFileError(
             "an audience file is a mapping with `audiences` and `cases`", path, 1
@@ -192,8 +259,11 @@ def read_audience_file(path: str | Path) -> AudienceFile:
             "`audiences` maps names to queries", path, data.key_lines.get("audiences")
         )
     named: dict[str, str] = {}
+    origins: dict[str, QueryOrigin | None] = {}
     for name, query in audiences.items():
+        origins[str(name)] = origin(audiences, name)
         if isinstance(query, Mapping) and isinstance(query.get("query"), str):
+            origins[str(name)] = origin(query, "query")
             query = query["query"]
         if not isinstance(query, str):
             line = audiences.key_lines.get(name) if isinstance(audiences, LineMapping) else None
@@ -208,6 +278,8 @@ def read_audience_file(path: str | Path) -> AudienceFile:
     seen: set[str] = set()
     for index, raw in enumerate(raw_cases):
         case = _read_case(raw, index, named, path, data.key_lines.get("cases"))
+        where = origins.get(case.audience) if case.audience else origin(raw, "query")
+        case = replace(case, origin=where)
         if case.name in seen:
             raise AudienceFileError(f"two cases are named {case.name!r}", path, case.line)
         seen.add(case.name)

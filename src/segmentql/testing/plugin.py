@@ -205,9 +205,14 @@ class AudienceCaseItem(pytest.Item):
                 raise AudienceCaseFailure(f"the case's events cannot be applied: {exc}") from None
             variables = {**snapshot, **variables}
         label = f"audience {case.audience!r}" if case.audience else "query"
+        origin = case.origin
+        if origin is not None:  # name the file as pytest shows it
+            from dataclasses import replace
+
+            origin = replace(origin, path=Path(_shown(self.config, self.path)))
         problem = check_expectation(
             case.query, variables, case.expect, schema=self.schema, now=case.now,
-            time_zone=case.time_zone, label=label,
+            time_zone=case.time_zone, label=label, origin=origin,
         )
         if problem is not None:
             raise AudienceCaseFailure(problem)

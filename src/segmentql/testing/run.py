@@ -7,6 +7,7 @@ Shared by the pytest items of audience files, the `evaluate_audience` fixture an
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from segmentql.compiler import Explanation, compile_query
 from segmentql.errors import EvaluationError, QueryError
 from segmentql.schema import Schema
-from segmentql.testing.audience_file import Expect
+from segmentql.testing.audience_file import Expect, QueryOrigin
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,8 +133,12 @@ def check_expectation(
     now: str | dt.datetime | None = None,
     time_zone: str = "UTC",
     label: str = "",
+    origin: QueryOrigin | None = None,
 ) -> str | None:
-    """None when the audience behaves as expected, else the failure message."""
+    """None when the audience behaves as expected, else the failure message.
+
+    With `origin` (where the query is in its audience file), positions in the message are
+    file positions (`tests/x.audience.yaml:7:30`), not positions in the query."""
     head = f"{label}: " if label else ""
     try:
         result = evaluate(query, variables, schema=schema, now=now, time_zone=time_zone)
@@ -141,32 +146,36 @@ def check_expectation(
         codes = {d.code for d in exc.diagnostics if d.is_error}
         if expect.error is not None and expect.error in codes:
             return None
+        rendered = exc.render()
+        if origin is not None:
+            rendered = _relocated(rendered, query, origin)
         return "\n".join([
             f"{head}expected {expect.describe()}, but the query does not compile",
-            exc.render(),
+            rendered,
         ])
     if expect.error is not None:
         if result.error is not None and result.error.code == expect.error:
             return None
         got = (f"error {result.error.code}: {result.error.message}" if result.error is not None
                else f"value {result.value!r}")
-        return _explained(f"{head}expected error {expect.error}, got {got}", result)
+        return _explained(f"{head}expected error {expect.error}, got {got}", result, origin)
     if result.error is not None:
         return _explained(
             f"{head}expected {expect.describe()}, got error {result.error.code}: "
             f"{result.error.message}",
             result,
+            origin,
         )
     if expect.has_value:
         if _same(result.value, expect.value):
             return None
         return _explained(
-            f"{head}expected value {expect.value!r}, got {result.value!r}", result
+            f"{head}expected value {expect.value!r}, got {result.value!r}", result, origin
         )
     if result.matched == expect.matches:
         return None
     got = "a match" if result.matched else f"no match (value {result.value!r})"
-    return _explained(f"{head}expected {expect.describe()}, got {got}", result)
+    return _explained(f"{head}expected {expect.describe()}, got {got}", result, origin)
 
 
 def _same(actual: Any, expected: Any) -> bool:
@@ -179,15 +188,31 @@ def _same(actual: Any, expected: Any) -> bool:
     return bool(actual == expected)
 
 
-def _explained(summary: str, result: AudienceResult) -> str:
+def _relocated(rendered: str, query: str, origin: QueryOrigin) -> str:
+    """A rendered diagnostic whose `--> <query>:L:C` names the file position instead."""
+    lines = query.split("\n")
+
+    def at(match: re.Match[str]) -> str:
+        line, column = int(match[1]), int(match[2])
+        text = lines[line - 1][column - 1:] if 0 < line <= len(lines) else ""
+        return f"--> {origin.locate(line, column, text)}"
+
+    return re.sub(r"--> <query>:(\d+):(\d+)", at, rendered)
+
+
+def _explained(summary: str, result: AudienceResult, origin: QueryOrigin | None = None) -> str:
     lines = [summary]
     explanation = result.explanation
+    if origin is not None:
+        lines.append(f"query at: {origin.locate(1, 1, result.query)}")
     if explanation is not None and explanation.deciding is not None:
         deciding = explanation.deciding
-        lines.append(
-            f"decided by: {deciding.text} (line {deciding.span.line}, "
-            f"column {deciding.span.column})"
-        )
+        span = deciding.span
+        if origin is not None:
+            where = origin.locate(span.line, span.column, deciding.text)
+        else:
+            where = f"line {span.line}, column {span.column}"
+        lines.append(f"decided by: {deciding.text} ({where})")
     lines.append("")
     lines.append(result.explain())
     return "\n".join(lines)
