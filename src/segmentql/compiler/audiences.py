@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from itertools import compress
 from typing import Any
 
 from segmentql.compiler.codegen import CodeGenerator, CodegenError
@@ -149,7 +150,7 @@ class AudienceSet:
     ) -> list[str]:
         """The names of the audiences the variables are in, in definition order."""
         results = self._results(variables, now, time_zone)
-        return [name for name, hit in zip(self.names, results, strict=True) if hit]
+        return list(compress(self.names, results))  # one result per name, C-level
 
 
 def compile_audiences(audiences: Mapping[str, str], schema: Any = None) -> AudienceSet:
