@@ -110,6 +110,17 @@ _ALL: tuple[CodeInfo, ...] = (
     _e("Q313", "value larger than the size budget"),
     _e("Q314", "arrow-function calls nested deeper than the depth budget"),
     _e("Q315", "an operation failed on unusual data"),
+    # --- Q400-Q449: compiling to SQL (segmentql.sql) ---------------------------------------
+    _e("Q400", "construct not compiled to SQL"),
+    _e("Q401", "not faithful in this SQL dialect"),
+    _e("Q402", "variable not in the profile layout"),
+    _e("Q403", "events read outside an event expression"),
+    _e("Q404", "derived attribute or date part in SQL"),
+    _e("Q405", "operand must be a constant in SQL"),
+    _e("Q406", "comparison mode not compiled to SQL"),
+    _e("Q407", "number not exact in SQL"),
+    _e("Q408", "constant kind not compared in SQL"),
+    _e("Q409", "event expression form not compiled to SQL"),
 )
 
 CODES: dict[str, CodeInfo] = {info.code: info for info in _ALL}

@@ -19,6 +19,7 @@ from segmentql.compiler.codegen import CodeGenerator, CodegenError
 from segmentql.compiler.query import Query, compile_query, resolve_clock, with_clock
 from segmentql.diagnostics import Diagnostic, Severity
 from segmentql.errors import QueryError
+from segmentql.runtime.budget import DEFAULT_BUDGET, Budget
 
 #: Audiences per generated function: the functions stay small for CPython's `compile()`
 #: (whose time and memory grow with the size of one function), and reads are shared within
@@ -37,10 +38,12 @@ class _Chunk:
     (any mapping, `custom` attributes, odd values) generated when the fast path first
     bails out."""
 
-    def __init__(self, roots: list[Any], functions: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, roots: list[Any], functions: Mapping[str, Any] | None, budget: Budget
+    ) -> None:
         self._roots = roots
         self._lock = threading.Lock()
-        plain = CodeGenerator(functions=functions, plain=True)
+        plain = CodeGenerator(functions=functions, plain=True, budget=budget)
         plain.prepare(roots)
         bodies = plain.generate_bodies(lambda: [plain.true(root) for root in roots])
         self._plain = plain
@@ -84,11 +87,16 @@ class _Chunk:
 class AudienceSet:
     """Named boolean queries compiled together (see `compile_audiences`)."""
 
-    def __init__(self, queries: Mapping[str, Query], functions: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, queries: Mapping[str, Query], functions: Mapping[str, Any] | None,
+        budget: Budget = DEFAULT_BUDGET,
+    ) -> None:
         self.queries: dict[str, Query] = dict(queries)
         self.names: tuple[str, ...] = tuple(self.queries)
         roots = [q.ast for q in self.queries.values()]
-        self._chunks = [_Chunk(roots[i:i + CHUNK], functions)
+        # One meter per shared function; if it runs out, each audience is evaluated on its
+        # own (with its own budget) by the fallback in `_results`.
+        self._chunks = [_Chunk(roots[i:i + CHUNK], functions, budget)
                         for i in range(0, len(roots), CHUNK)]
         if len(self._chunks) == 1:
             self._all: Callable[..., Sequence[bool]] = self._chunks[0].run
@@ -153,8 +161,11 @@ class AudienceSet:
         return list(compress(self.names, results))  # one result per name, C-level
 
 
-def compile_audiences(audiences: Mapping[str, str], schema: Any = None) -> AudienceSet:
-    """Compile named audience queries (each must be boolean) into one `AudienceSet`.
+def compile_audiences(
+    audiences: Mapping[str, str], schema: Any = None, *, budget: Budget = DEFAULT_BUDGET
+) -> AudienceSet:
+    """Compile named audience queries (each must be boolean) into one `AudienceSet`; every
+    audience's evaluation runs under `budget`.
 
     Raises `QueryError` listing every audience's diagnostics (message prefixed with the
     audience name) if any of them fails to compile.
@@ -163,7 +174,8 @@ def compile_audiences(audiences: Mapping[str, str], schema: Any = None) -> Audie
     problems: list[Diagnostic] = []
     for name, text in audiences.items():
         try:
-            queries[name] = compile_query(text, schema, expect=bool, generate=False)
+            queries[name] = compile_query(text, schema, expect=bool, budget=budget,
+                                          generate=False)
         except QueryError as exc:
             for d in exc.diagnostics:
                 problems.append(Diagnostic(d.code, d.severity, f"{name}: {d.message}", d.span,
@@ -172,6 +184,6 @@ def compile_audiences(audiences: Mapping[str, str], schema: Any = None) -> Audie
         raise QueryError(problems, "")
     functions = getattr(schema, "functions", None) if schema is not None else None
     try:
-        return AudienceSet(queries, functions)
+        return AudienceSet(queries, functions, budget)
     except CodegenError as exc:
         raise QueryError([Diagnostic(exc.code, Severity.ERROR, exc.message, exc.span)]) from None
