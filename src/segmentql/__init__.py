@@ -126,12 +126,15 @@ def compile(
 
 
 def compile_audiences(
-    audiences: Mapping[str, str], schema: Schema | None = None
+    audiences: Mapping[str, str], schema: Schema | None = None, *,
+    budget: Budget | None = None,
 ) -> AudienceSet:
-    """Many named audiences compiled together, evaluated against one snapshot in one call."""
+    """Many named audiences compiled together, evaluated against one snapshot in one call
+    (each evaluation under `budget`, default `Budget()`)."""
     from segmentql.compiler import compile_audiences as compile_set
+    from segmentql.runtime.budget import DEFAULT_BUDGET
 
-    return compile_set(audiences, schema)
+    return compile_set(audiences, schema, budget=budget or DEFAULT_BUDGET)
 
 
 def prepare(variables: Mapping[str, Any]) -> Prepared:

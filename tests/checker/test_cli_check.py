@@ -99,7 +99,8 @@ def test_yaml_file_of_named_audiences(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 1
     assert f" --> {audiences}:2:35" in out  # `sesion`, inside the quoted scalar
     assert f" --> {audiences}:3:7" in out  # Q208: audiences must be boolean
-    assert f" --> {audiences} (long):2:12" in out  # block scalars: within the query
+    assert f" --> {audiences}:6:14" in out  # block scalars: exact in the file too
+    assert '6 |   and user\'s emial is "x"' in out
     assert "Checked 4 queries: 2 with errors. Found 2 errors and 1 warning." in out
 
 

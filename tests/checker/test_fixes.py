@@ -8,6 +8,8 @@ from segmentql.checker import check
 from segmentql.diagnostics import Diagnostic
 from segmentql.schema import Schema
 
+from .error_docs import load_entries
+
 SCHEMA = Schema.from_dict({"custom": {"user": {"tier": {"type": "string",
                                                         "enum": ["free", "plus", "pro"]}}}})
 
@@ -50,6 +52,9 @@ def _fixed(query: str, code: str) -> list[str]:
         ('usr\'s name is "Ann"', "Q200", ['user\'s name is "Ann"']),
         ('user\'s name endswith "x"', "Q101", ['user\'s name ends with "x"']),
         ("user's name in lowr case is \"ann\"", "Q120", ["user's name in lower case is \"ann\""]),
+        ('user has viewed a page with title starting wiht "x"', "Q101",
+         ['user has viewed a page with title starting with "x"']),
+        ("1.5 rounded half upp", "Q120", ["1.5 rounded half up"]),
     ],
 )
 def test_each_quick_fix_gives_a_clean_query(query: str, code: str, fixed: list[str]) -> None:
@@ -84,3 +89,45 @@ def test_messages_name_the_rewrite() -> None:
     assert "'containing' or 'like'" in _first(
         'user has viewed a page with url contains "x"', "Q125").message
     assert _first("user's name is “Ann”", "Q126").help == 'write "Ann"'
+
+
+def _bad_queries() -> list[str]:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "syntax"))
+    from syntax_corpus import invalid_queries  # type: ignore[import-not-found]
+
+    queries = [case.query for case in invalid_queries()]
+    queries += [entry.query for entry in load_entries()]
+    return queries
+
+
+def test_every_fix_in_the_corpora_is_a_sound_edit() -> None:
+    """Over the invalid grammar corpus and every docs/errors.md entry: each fix stays in the
+    text, changes it, and the diagnostic it fixes is gone from that place afterwards."""
+    fixed_count = 0
+    for query in _bad_queries():
+        for d in check(query, SCHEMA):
+            for fix in d.fixes:
+                assert 0 <= fix.span.start <= fix.span.end <= len(query), (query, fix)
+                after = fix.apply(query)
+                assert after != query, (query, fix)
+                again = [e for e in check(after, SCHEMA)
+                         if e.code == d.code and e.span.start == d.span.start]
+                assert not again, (query, fix, again)
+                fixed_count += 1
+    assert fixed_count >= 10
+
+
+def test_check_json_carries_the_fixes(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from segmentql.cli import main
+
+    assert main(["check", 'user has viewed a page with url contains "pricing"',
+                 "--format", "json"]) == 1
+    [diagnostic] = json.loads(capsys.readouterr().out)["diagnostics"]
+    assert diagnostic["code"] == "Q125"
+    assert [f["replacement"] for f in diagnostic["fixes"]] == ["containing", "like"]
+    assert diagnostic["fixes"][0]["span"]["column"] == 33

@@ -162,6 +162,22 @@ def test_event_expression_session_window_goal_and_products() -> None:
         (0, 0, "not matched"), (0, 1, "matched")]
 
 
+def test_interest_all_of_shows_interests_not_a_count() -> None:
+    shown = [
+        {"type": "interestShown", "timestamp": "2026-12-01T10:00:00Z", "sessionId": "s1",
+         "properties": {"interests": ["shoes"]}},
+        {"type": "interestShown", "timestamp": "2026-12-02T10:00:00Z", "sessionId": "s2",
+         "properties": {"interests": ["hats"]}},
+    ]
+    e, events = _events_clause('user has shown interest in all of ["shoes", "hats"] this session',
+                               {"events": shown, "session": {"id": "s2"}})
+    assert [(ev["index"], ev["status"]) for ev in events["events"]] == [
+        (0, "another session"), (1, "considered")]
+    assert (events["interests"], events["wanted"], events["determiner"]) == (
+        ["hats"], ["shoes", "hats"], "all of")
+    assert 'interests shown: ["hats"], needs all of ["shoes", "hats"]' in str(e)
+
+
 def test_event_expression_with_undatable_event_reports_it() -> None:
     broken = [{"type": "pageOpened", "timestamp": "not a time", "properties": {"url": "/x"}}]
     e, events = _events_clause("user has viewed a page today", {"events": broken})

@@ -3,7 +3,8 @@
 A block is YAML: `query`, optional `variables`, `now`, `time_zone`, then one of `value` (the
 result in JSON form), `error` (a run-time error code) or `compile_error` (a diagnostic code the
 compiler reports). `schema: host` compiles with the default schema plus the host functions
-`discount` and `boom` defined here. `type` optionally names the Python type of the raw result (`int`,
+`discount` and `boom` defined here, and `budget` (a mapping of `Budget` fields) compiles under
+that budget. `type` optionally names the Python type of the raw result (`int`,
 `Decimal`, `float`, `str`, ...) where the JSON form alone cannot tell them apart.
 """
 
@@ -20,6 +21,7 @@ from segmentql import Schema
 from segmentql.compiler import compile_query
 from segmentql.compiler.query import json_value
 from segmentql.errors import EvaluationError, QueryError
+from segmentql.runtime.budget import DEFAULT_BUDGET, Budget
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "semantics.md"
 BLOCK = re.compile(r"^```example\n(.*?)^```", re.S | re.M)
@@ -75,7 +77,8 @@ def test_example(example: dict[str, Any]) -> None:
         codes = [d.code for d in failed.value.diagnostics if d.is_error]
         assert example["compile_error"] in codes
         return
-    query = compile_query(str(example["query"]), schema)
+    budget = Budget(**example["budget"]) if "budget" in example else DEFAULT_BUDGET
+    query = compile_query(str(example["query"]), schema, budget=budget)
     kwargs: dict[str, Any] = {
         "now": example.get("now"),
         "time_zone": example.get("time_zone", "UTC"),

@@ -91,13 +91,14 @@ class RawClient:
                     stream.close()
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    return tmp_path
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("workspace")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server(workspace: Path) -> Iterator[RawClient]:
+    """One server for the module: each test ends by checking it still answers."""
     client = RawClient(workspace)
     client.send({"jsonrpc": "2.0", "id": 1, "method": "initialize",
                  "params": {"capabilities": {}, "rootUri": workspace.as_uri()}})
@@ -183,11 +184,14 @@ def test_schema_files_named_by_a_document_are_bounded(
     elif target == "big":
         (workspace / "big.yaml").write_bytes(b"# " + b"x" * (3 * 1024 * 1024) + b"\n")
         target = "big.yaml"
-    uri = (workspace / "a.audiences.yaml").as_uri()
+    uri = (workspace / f"{abs(hash(target))}.audiences.yaml").as_uri()
     text = f"schema: {target}\naudiences:\n  pro: user's plan is \"pro\"\n"
     server.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {
         "textDocument": {"uri": uri, "languageId": "yaml", "version": 1, "text": text}}})
-    published = server.notification("textDocument/publishDiagnostics")
+    while True:
+        published = server.notification("textDocument/publishDiagnostics")
+        if published["params"]["uri"] == uri:
+            break
     messages = [d["message"] for d in published["params"]["diagnostics"]]
     assert any("cannot use schema" in m or "not found" in m for m in messages), messages
     _assert_alive(server, 40)

@@ -193,7 +193,8 @@ def test_delete_with_suppression() -> None:
     client = make_client()
     client.post("/v1/events", json={"events": events()}, headers=SERVER)
     deleted = client.delete("/v1/users/u-42", params={"suppress": "true"}, headers=SERVER)
-    assert deleted.json() == {"user_id": "u-42", "suppressed": True, "applied": 1}
+    assert deleted.json() == {"user_id": "u-42", "suppressed": True, "applied": 1,
+                              "scrub_pending": False}
     emptied = client.get("/v1/profiles/u-42", headers=SERVER).json()
     assert emptied["user"]["custom"] == {} and emptied["events"] == []
     later = client.post("/v1/events", json={"events": [
@@ -264,3 +265,42 @@ def test_refuses_to_start_listing_every_problem(tmp_path: Path) -> None:
     problems = caught.value.problems
     assert [p.split(":")[0] for p in problems] == ["a", "c"]
     assert all("error[Q" in p for p in problems)
+
+
+def test_several_audience_files_and_a_name_defined_twice(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.yaml", tmp_path / "b.json"
+    first.write_text('pro: user\'s plan is "pro"\n')
+    second.write_text('{"adults": "user\'s age >= 18"}')
+    client = Client(create_app(Settings(audiences=[str(first), str(second)]), environ=KEYS_ENV))
+    ask = {"variables": {"user": {"plan": "pro", "age": 40}}}
+    assert client.post("/v1/decide", json=ask, headers=SERVER).json()["matched"] == [
+        "pro", "adults"]
+    second.write_text('{"pro": "user\'s age >= 18"}')
+    with pytest.raises(ServiceError) as caught:
+        create_app(Settings(audiences=[str(first), str(second)]), environ=KEYS_ENV)
+    assert caught.value.problems == [f"pro: already defined in {first}"]
+
+
+def test_openapi_docs_and_playground_are_served() -> None:
+    client = make_client()
+    document = client.get("/openapi.json").json()
+    assert document["openapi"].startswith("3.1")
+    assert {"/v1/events", "/v1/decide", "/v1/check", "/v1/profiles/{user_id}",
+            "/v1/users/{user_id}", "/healthz", "/readyz", "/metrics"} <= set(document["paths"])
+    assert "swagger" in client.get("/docs").text.lower()
+    page = client.get("/playground")
+    assert page.status_code == 200 and '<textarea id="query"' in page.text
+    script = client.get("/playground/playground.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "/v1/check" in script.text
+    problem(client.get("/playground/secrets.txt"), 404, "not-found")
+
+
+def test_readyz_is_not_ready_while_the_store_cannot_be_read(tmp_path: Path) -> None:
+    app = create_app(Settings(store=str(tmp_path / "p.sqlite")), environ=KEYS_ENV)
+    client = Client(app)
+    assert client.get("/readyz").status_code == 200
+    app.state.service.store.close()  # what a lost database looks like to the service
+    problem(client.get("/readyz"), 503, "not-ready")
+    problem(client.post("/v1/decide", json={"anonymous_id": "d"}, headers=SERVER), 503,
+            "store-unavailable")

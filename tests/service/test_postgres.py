@@ -3,7 +3,6 @@ event batches through both, none lost, and each service decides on what the othe
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,10 +13,6 @@ import pytest
 from .support import EXAMPLES, SERVER_KEY, bearer, serve
 
 pytestmark = [pytest.mark.service, pytest.mark.postgres]
-
-if importlib.util.find_spec("segmentql.state.postgres") is None:
-    pytest.skip("the PostgreSQL profile store (issue #9) is not on this branch yet",
-                allow_module_level=True)
 
 BATCHES = 40
 PER_BATCH = 25

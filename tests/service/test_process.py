@@ -4,6 +4,7 @@ events in, decisions out, every key rule, the user hash, a reload, a graceful st
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -54,6 +55,10 @@ def test_events_in_decisions_out_across_workers(served: Served) -> None:
                 profile = fresh.post("/v1/evaluate", json={
                     "query": "user has viewed a page", "anonymous_id": f"dev-{n}"}).json()
                 assert profile["matched"] is True, f"event of dev-{n} lost"
+        # /metrics adds up both workers (prometheus-client's multiprocess mode)
+        metrics = httpx.get(served.url + "/metrics").text
+        applied = re.search(r"^segmentql_events_applied_total (\S+)$", metrics, re.MULTILINE)
+        assert applied is not None and float(applied.group(1)) >= len(_events()) + 20
 
 
 def test_key_rules_and_user_hash(served: Served) -> None:

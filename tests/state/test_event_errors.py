@@ -60,3 +60,16 @@ def test_policy_errors_in_our_words(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "max_anonymous_ids: must be at least 1, got 0" in err
     assert "unknown field 'sesion_timeout'; did you mean 'session_timeout'?" in err
     assert not any(phrase in err for phrase in PYDANTIC_WORDING)
+
+
+def test_schema_enum_mismatch_says_did_you_mean() -> None:
+    from segmentql.schema import Schema
+    from segmentql.state import ProfileStore
+    from segmentql.state.errors import PatchError
+
+    schema = Schema.from_dict({"custom": {"user": {"tier": {"type": "string",
+                                                            "enum": ["free", "pro"]}}}})
+    store = ProfileStore(schema=schema)
+    with pytest.raises(PatchError, match=r"would store 'Pro'; did you mean 'pro'\?"):
+        store.apply({"type": "patch", "anonymousId": "a",
+                     "operations": [{"op": "set", "path": "custom.tier", "value": "Pro"}]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,19 +24,23 @@ def test_python_examples_run_in_order() -> None:
 
 
 def test_shell_examples_run(tmp_path: Path) -> None:
-    events = [{"type": "track", "anonymous_id": "d1", "event": "pageOpened",
-               "properties": {"url": "/pricing"}},
-              {"type": "identify", "anonymous_id": "d1", "user_id": "u1"}]
-    (tmp_path / "events.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    # The block runs in docs/examples (its first line is `cd docs/examples`), whose
+    # events.jsonl it applies.
+    shutil.copytree(Path(__file__).resolve().parents[2] / "docs" / "examples", tmp_path,
+                    dirs_exist_ok=True)
     commands = [line.split("#")[0].strip() for lang, body in BLOCK.findall(DOC) if lang == "sh"
                 for line in body.splitlines()]
-    assert len(commands) == 2
+    assert commands[0] == "cd docs/examples"
+    commands = commands[1:]
+    assert len(commands) == 4
     outputs = []
     for command in commands:
         result = subprocess.run([sys.executable, "-m", "segmentql", *shlex.split(command)[1:]],
                                 cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         outputs.append(result.stdout)
+    assert json.loads(outputs[2])["profiles"] == 1
+    assert "nothing to do" in outputs[3]
     snapshot = json.loads(outputs[1])
     assert snapshot["user"]["id"] == "u1"
     assert snapshot["user"]["stats"]["pageviews"] == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -12,8 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 CHECK = """
-import segmentql.syntax.parser as p, segmentql.grammar as g
+import sys, segmentql.syntax.parser as p, segmentql.grammar as g
 from pathlib import Path
+assert Path(g.__file__).is_relative_to(sys.prefix), (g.__file__, sys.prefix)
 assert "site-packages" in g.__file__, g.__file__
 node = p.parse("user's plan is 'pro' and user has viewed a page 2 times")
 print(type(node).__name__, Path(g.__file__).parent.joinpath("query.lark").exists())
@@ -34,12 +36,20 @@ def test_wheel_contains_the_grammar_and_parses_when_installed(tmp_path: Path) ->
         assert "segmentql/grammar/query.lark" in archive.namelist()
 
     venv = tmp_path / "venv"
-    # No pip inside the venv (ensurepip is slow): the running pip installs into it.
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
-        check=True, timeout=120,
-    )
+    # No pip inside the venv (ensurepip is slow): the running pip installs into it. The
+    # dependencies (lark, pydantic, ...) come from the running environment through a .pth
+    # file naming its site-packages: `--system-site-packages` would expose the *base*
+    # interpreter instead, which lacks them when the suite runs inside a venv. A .pth line
+    # only appends a directory, so the checkout's editable install there is not picked up.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=120)
     python = venv / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()
+    here = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(purelib, "_running_env.pth").write_text("\n".join(sorted(here)) + "\n")
     install = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
          "--no-index", "-q", str(wheel)],

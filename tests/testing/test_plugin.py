@@ -316,3 +316,55 @@ def test_failure_shows_events_and_points_into_the_yaml(pytester: pytest.Pytester
     # a query that does not compile: the diagnostic points at the file, not at `<query>`
     result.stdout.fnmatch_lines(["*--> test_readers.audience.yaml:17:*"])
     assert "<query>" not in result.stdout.str()
+
+
+RUNTIME_ERROR = """\
+audiences:
+  older: user's age + 1 > 30
+cases:
+  - name: age held as text
+    audience: older
+    variables: {user: {age: "forty"}}
+    expect: true
+"""
+
+
+def test_runtime_error_shows_the_source_line_and_value(pytester: pytest.Pytester) -> None:
+    _write(pytester, "test_older.audience.yaml", RUNTIME_ERROR)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "audience 'older': expected a match, got error Q301: "
+        "'+' is not defined for string and integer",
+        "error?Q301?: '+' is not defined for string and integer",
+        " --> test_older.audience.yaml:2:10",
+        "1 | user's age + 1 > 30",
+        "*= note: user's age is \"forty\"",
+    ])
+
+
+def test_query_origin_positions() -> None:
+    from segmentql.testing.audience_file import QueryOrigin, read_audience_file
+
+    def origin_of(tmp: Path, text: str) -> QueryOrigin:
+        path = tmp / "test_o.audience.yaml"
+        path.write_text(text, encoding="utf-8")
+        [case] = read_audience_file(path).cases
+        assert case.origin is not None
+        return case.origin
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        head = "cases:\n  - variables: {}\n    expect: true\n    query: "
+        plain = origin_of(tmp, head + "user's age > 3 and\n      user's plan is \"pro\"\n")
+        assert plain.position(1, 1) == (4, 12)
+        # folded plain scalar: a column past the first file line is found by its text
+        assert plain.position(1, 20, "user's plan") == (5, 7)
+        quoted = origin_of(tmp, head + "'user''s age > 3'\n")
+        assert quoted.position(1, 8, "age > 3") == (4, 21)
+        double = origin_of(tmp, head + '"user\'s age > 3"\n')
+        assert double.position(1, 8) == (4, 20)
+        block = origin_of(tmp, head + "|\n      user's age > 3\n      and user is returning\n")
+        assert block.position(2, 5) == (6, 11)

@@ -39,8 +39,21 @@ def add_fixes(
             fixes = _suggestion_fixes(d, source)
             if fixes:
                 d = replace(d, fixes=fixes)
+        if d.fixes and d.code.startswith("Q1"):
+            # a syntax fix is offered only if the parser accepts that place afterwards
+            kept = tuple(f for f in d.fixes if _parses_past(d, f, source))
+            if kept != d.fixes:
+                d = replace(d, fixes=kept)
         out.append(d)
     return out
+
+
+def _parses_past(d: Diagnostic, fix: Fix, source: str) -> bool:
+    """Whether, with `fix` applied, the parser no longer reports `d` where it was."""
+    from segmentql.syntax.parser import parse_with_diagnostics
+
+    after = parse_with_diagnostics(fix.apply(source))
+    return not any(e.code == d.code and e.span.start == d.span.start for e in after.diagnostics)
 
 
 def _sub_span(source: str, span: Span, start: int, end: int) -> Span:
@@ -60,14 +73,14 @@ def _suggestion_fixes(d: Diagnostic, source: str) -> tuple[Fix, ...]:
     target = d.span
     if not _IDENTIFIER.fullmatch(written):
         # the span covers more than the name (`user's emial`): find the name it is about
-        named = _NAME_IN_MESSAGE.search(d.message)
-        if named is None:
+        # (the message names it in backticks, the owner first: "`x` has no property `y`")
+        for name in reversed(_NAME_IN_MESSAGE.findall(d.message)):
+            at = written.rfind(name)
+            if at >= 0 and _IDENTIFIER.fullmatch(name):
+                target = _sub_span(source, d.span, at, at + len(name))
+                break
+        else:
             return ()
-        name = named.group(1)
-        at = written.rfind(name)
-        if at < 0:
-            return ()
-        target = _sub_span(source, d.span, at, at + len(name))
     return tuple(
         Fix(f"Replace with `{s}`", target, s) for s in d.suggestions
         if _IDENTIFIER.fullmatch(s) or " " in s

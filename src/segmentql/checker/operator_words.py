@@ -54,7 +54,8 @@ def _with_suggestion(d: Diagnostic, text: str) -> Diagnostic:
                 return _attach(d, [exact], text, start, end)
             continue  # a real operator, misplaced: nothing to suggest
         found = did_you_mean(probe, OPERATOR_PHRASES, limit=2)
-        found = [f for f in found if abs(len(f) - len(probe)) <= 2]
+        found = [f for f in found if abs(len(f) - len(probe)) <= 2
+                 and (" " in f or " " not in probe)]  # two words become a phrase
         if found:
             return _attach(d, found, text, start, end)
     if at is not None and len(words[at][1]) <= 3:  # `iz` → `is`: one letter off a short word

@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK
 """The `segmentql` command: one subcommand per job, registered by the modules below.
 
 Exit codes: 0 ok, 1 findings or no match, 2 usage or internal error.
@@ -24,6 +25,7 @@ COMMAND_MODULES = (
     "segmentql.cli.lsp",
     "segmentql.cli.sql",
     "segmentql.cli.serve",
+    "segmentql.cli.project",
 )
 
 
@@ -35,14 +37,39 @@ def build_parser() -> argparse.ArgumentParser:
         description="Parse, check, format and evaluate audience queries; apply profile events.",
     )
     parser.add_argument("--version", action="version", version=f"segmentql {__version__}")
+    _add_config_options(parser, None)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    # Also after the subcommand (`segmentql check --no-config ...`), without overriding a
+    # value given before it.
+    for subparser in subparsers.choices.values():
+        if not {"--config", "--no-config"} & set(subparser._option_string_actions):
+            _add_config_options(subparser, argparse.SUPPRESS)
     return parser
+
+
+def _add_config_options(parser: argparse.ArgumentParser, default: object) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--config", metavar="FILE", default=default,
+        help="the project configuration (default: segmentql.toml or pyproject.toml with "
+        "[tool.segmentql], found upwards from the working directory)",
+    )
+    group.add_argument("--no-config", action="store_true",
+                       default=False if default is None else default,
+                       help="read no project configuration")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    if argv is None:
+        import os
+
+        if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (argcomplete)
+            import argcomplete
+
+            argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

@@ -7,7 +7,11 @@ import json
 import os
 import stat
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from segmentql.config import ProjectConfig
+    from segmentql.schema import Schema
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -145,10 +149,15 @@ def add_budget_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def budget_from(args: argparse.Namespace) -> Any:
-    """The `Budget` the `--budget-*` options describe (the default where not given)."""
+    """The `Budget` the `--budget-*` options describe; where one is not given, the project
+    configuration's `[limits]` `budget_steps` / `budget_size` / `budget_depth`; else the
+    default."""
     from segmentql.runtime.budget import DEFAULT_BUDGET, Budget
 
-    changes = {name: getattr(args, f"budget_{name}", None) for name in ("steps", "size", "depth")}
+    config = project_config(args)
+    limits = config.limits if config is not None else {}
+    changes = {name: getattr(args, f"budget_{name}", None) or limits.get(f"budget_{name}")
+               for name in ("steps", "size", "depth")}
     given = {k: v for k, v in changes.items() if v is not None}
     if not given:
         return DEFAULT_BUDGET
@@ -164,3 +173,55 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
     return value
+
+
+def project_config(args: argparse.Namespace) -> ProjectConfig | None:
+    """The project configuration: `--config FILE`, else the one found upwards from the
+    working directory (`segmentql.toml` or `[tool.segmentql]`), else None; `--no-config`
+    ignores any. Loaded once per run."""
+    from segmentql.config import ConfigError, find_config, load_config
+
+    if hasattr(args, "_project_config"):
+        cached: ProjectConfig | None = args._project_config
+        return cached
+    config: ProjectConfig | None = None
+    try:
+        if getattr(args, "config", None):
+            config = load_config(args.config)
+        elif not getattr(args, "no_config", False):
+            config = find_config()
+    except ConfigError as exc:
+        raise CommandError(f"invalid configuration: {exc}") from None
+    args._project_config = config
+    return config
+
+
+def load_schema(args: argparse.Namespace, path: str | None = None) -> Schema:
+    """The schema: the `--schema` file, else the project configuration's, else the standard
+    catalog. A broken or missing file is a usage error (exit 2)."""
+    from segmentql.config import ConfigError
+    from segmentql.errors import SchemaError
+    from segmentql.schema import Schema
+
+    path = path if path is not None else getattr(args, "schema", None)
+    try:
+        if path is not None:
+            require_regular_file(path, "schema")
+            return Schema.load(path)
+        config = project_config(args)
+        return Schema.default() if config is None else config.load_schema()
+    except SchemaError as exc:
+        raise CommandError(f"invalid schema: {exc}") from None
+    except ConfigError as exc:
+        raise CommandError(f"invalid configuration: {exc}") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read schema file {path}: {exc.strerror}") from None
+
+
+def time_zone(args: argparse.Namespace) -> str:
+    """`--time-zone`, else the configuration's `time_zone`, else UTC."""
+    given = getattr(args, "time_zone", None)
+    if given:
+        return str(given)
+    config = project_config(args)
+    return "UTC" if config is None else config.time_zone

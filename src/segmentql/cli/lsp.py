@@ -7,13 +7,20 @@ from typing import Any
 
 from segmentql.cli.common import EXIT_OK, CommandError
 
+#: segmentql is not on a package index yet: the extra is installed from a checkout.
+LSP_HINT = (
+    "the language server needs the lsp extra (pygls); segmentql is installed from its "
+    "repository, so in your checkout run: python3 -m pip install -e '.[lsp]' "
+    "(or, from elsewhere: python3 -m pip install '/path/to/segmentql[lsp]')"
+)
+
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "lsp",
         help="run the language server (editors: diagnostics, completion, hover, formatting)",
-        description="Run the segmentql language server. Needs the `lsp` extra "
-        "(pip install 'segmentql[lsp]').",
+        description="Run the segmentql language server. Needs the `lsp` extra: in a checkout "
+        "of the segmentql repository, python3 -m pip install -e '.[lsp]'.",
     )
     parser.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
     parser.add_argument("--tcp", action="store_true", help="listen on a TCP port instead")
@@ -27,9 +34,7 @@ def run(args: argparse.Namespace) -> int:
         from segmentql.lsp.server import main
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] in ("pygls", "lsprotocol"):
-            raise CommandError(
-                "the language server needs the lsp extra: pip install 'segmentql[lsp]'"
-            ) from None
+            raise CommandError(LSP_HINT) from None
         raise
     main(tcp=bool(args.tcp), host=args.host, port=args.port)
     return EXIT_OK

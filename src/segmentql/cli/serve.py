@@ -31,8 +31,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--store", metavar="S", default=None,
                         help="SQLite path, postgresql:// URL, or 'memory' (default: memory)")
-    parser.add_argument("--audiences", metavar="FILE", default=None,
-                        help="YAML/JSON file of named audience queries (reloaded on change)")
+    parser.add_argument("--audiences", metavar="FILE", default=None, action="append",
+                        help="YAML/JSON file of named audience queries, reloaded on change "
+                        "(repeat for several files)")
     parser.add_argument("--schema", metavar="FILE", default=None, help="schema file")
     parser.add_argument("--keys-file", metavar="FILE", default=None,
                         help="TOML file with server_keys, client_keys, user_hash_secret(s)")
@@ -58,11 +59,12 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def settings_from(args: argparse.Namespace, defaults: dict[str, Any]) -> Any:
-    """Flags win over the project config (`defaults`), which wins over built-in defaults."""
+def settings_from(args: argparse.Namespace, defaults: dict[str, Any] | None = None) -> Any:
+    """The service settings: the flags given, then the project configuration's `defaults`,
+    built-in defaults for the rest."""
     from segmentql.service.settings import Settings
 
-    values: dict[str, Any] = dict(defaults)
+    values: dict[str, Any] = dict(defaults or {})
     for name in ("store", "audiences", "schema", "keys_file", "time_zone", "max_body_bytes",
                  "max_batch", "rate_limit", "rate_burst", "reload_interval"):
         value = getattr(args, name, None)
@@ -71,9 +73,45 @@ def settings_from(args: argparse.Namespace, defaults: dict[str, Any]) -> Any:
     return Settings.from_mapping(values)
 
 
-def project_defaults() -> tuple[dict[str, Any], dict[str, Any]]:
-    """(service settings, server options) from the project config, when there is one."""
-    return {}, {}
+#: Keys of `[serve]` in the project configuration: service settings and server options.
+SERVE_SETTINGS = ("keys_file", "max_body_bytes", "max_batch", "rate_limit", "rate_burst",
+                  "reload_interval")
+SERVE_SERVER = ("host", "port", "workers")
+
+
+def project_defaults(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(service settings, server options) from the project config, when there is one: its
+    `store`, `audiences`, `schema` and `time_zone`, and its `[serve]` table."""
+    import difflib
+
+    from segmentql.cli.common import project_config
+
+    config = project_config(args)
+    if config is None:
+        return {}, {}
+    settings: dict[str, Any] = {"time_zone": config.time_zone}
+    if config.store is not None:
+        settings["store"] = config.store
+    if config.schema_path is not None:
+        settings["schema"] = str(config.schema_path)
+    if config.audience_paths:
+        settings["audiences"] = [str(path) for path in config.audience_paths]
+    server: dict[str, Any] = {}
+    known = (*SERVE_SETTINGS, *SERVE_SERVER)
+    for key, value in config.serve.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+            raise CommandError(f"{config.path}: unknown key serve.{key} ({hint})")
+        wanted = (str,) if key in ("keys_file", "host") else (
+            (int, float) if key in ("rate_limit", "reload_interval") else (int,))
+        if isinstance(value, bool) or not isinstance(value, wanted):
+            kind = "a string" if wanted == (str,) else "a number"
+            raise CommandError(f"{config.path}: serve.{key} must be {kind}, not {value!r}")
+        if key == "keys_file":
+            value = str((config.root / str(value)).resolve())
+        (settings if key in SERVE_SETTINGS else server)[key] = value
+    return settings, server
 
 
 def _log_config(level: str) -> dict[str, Any]:
@@ -93,10 +131,11 @@ def run(args: argparse.Namespace) -> int:
         from segmentql.service.app import Service, ServiceError
     except ImportError as exc:
         raise CommandError(
-            f"the service needs the 'serve' extra (pip install 'segmentql[serve]'): {exc}"
+            f"the service needs the 'serve' extra; segmentql is installed from its repository, so "
+            f"in your checkout run: python3 -m pip install -e '.[serve]' ({exc})"
         ) from None
 
-    defaults, server = project_defaults()
+    defaults, server = project_defaults(args)
     settings = settings_from(args, defaults)
     host = args.host or server.get("host") or "127.0.0.1"
     port = args.port if args.port is not None else int(server.get("port", 8000))

@@ -5,13 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from segmentql.cli.common import EXIT_FINDINGS, EXIT_OK, CommandError, print_json
+from segmentql.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    CommandError,
+    load_schema,
+    print_json,
+    project_config,
+)
 
 BATCH_SIZE = 500
 
@@ -25,14 +31,16 @@ def register(subparsers: Any) -> None:
         "FILE:LINE and the reason, and every line before it stays applied.",
     )
     apply.add_argument("events", help="a .jsonl file of events; '-' reads standard input")
-    apply.add_argument("--store", required=True, help="the SQLite store file (created if absent)")
+    apply.add_argument("--store", help="the SQLite store file (created if absent) or a "
+                       "postgresql:// URL; default: the configuration's `store`")
+    add_schema_argument(apply)
     apply.add_argument(
         "--batch-size", type=int, default=BATCH_SIZE, help=f"events per transaction "
         f"(default {BATCH_SIZE})"
     )
     apply.add_argument(
-        "--progress", action="store_true", help="show a progress bar even when stderr is not a "
-        "terminal"
+        "--progress", action="store_true", help="report progress even when stderr is not a "
+        "terminal (there: one plain line at the end)"
     )
     apply.add_argument("--quiet", action="store_true", help="print no summary")
     add_policy_argument(apply)
@@ -43,7 +51,9 @@ def register(subparsers: Any) -> None:
         help="print the snapshot (the variables queries read) of a user or device",
         description="Print the snapshot of a user or device from a profile store as JSON.",
     )
-    snapshot.add_argument("--store", required=True, help="the SQLite store file")
+    snapshot.add_argument("--store", help="the SQLite store file or a postgresql:// URL; "
+                          "default: the configuration's `store`")
+    add_schema_argument(snapshot)
     who = snapshot.add_mutually_exclusive_group(required=True)
     who.add_argument("--anonymous-id", help="the device's anonymous id")
     who.add_argument("--user-id", help="the user's id")
@@ -56,6 +66,23 @@ def register(subparsers: Any) -> None:
     )
     add_policy_argument(snapshot)
     snapshot.set_defaults(handler=run_snapshot)
+
+
+def add_schema_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--schema", metavar="FILE", help="schema file: custom attributes are stored with their "
+        "declared types (default: the configuration's, else the standard catalog)",
+    )
+
+
+def store_path(args: argparse.Namespace) -> str:
+    """`--store`, else the configuration's `store`."""
+    if args.store:
+        return str(args.store)
+    config = project_config(args)
+    if config is None or config.store is None:
+        raise CommandError("no store: pass --store FILE, or set `store` in the configuration")
+    return config.store
 
 
 def add_policy_argument(parser: argparse.ArgumentParser) -> None:
@@ -94,28 +121,46 @@ def load_policy(path: str | None) -> Any:
 
 
 class Progress:
-    """A hand-rolled progress bar on stderr, redrawn at most ten times a second."""
+    """The progress bar of `apply` on stderr (rich): bytes read of the file, lines, rate and
+    time left. On a terminal it redraws in place; with `--progress` and no terminal it prints
+    a plain final line, so logs get the totals without control codes."""
 
     def __init__(self, total: int, stream: IO[str]) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        from rich.progress import Progress as Bar
+
         self.total = max(total, 1)
         self.stream = stream
-        self.last = 0.0
+        self.console = Console(file=stream, highlight=False)
+        self.bar = Bar(
+            BarColumn(), TaskProgressColumn(), DownloadColumn(), TransferSpeedColumn(),
+            TextColumn("{task.fields[lines]} lines"), TimeRemainingColumn(),
+            console=self.console, transient=False, disable=not self.console.is_terminal,
+        )
+        self.task = self.bar.add_task("apply", total=self.total, lines=0)
+        self.bar.start()
 
-    def update(self, done: int, lines: int, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last < 0.1:
-            return
-        self.last = now
-        fraction = min(done / self.total, 1.0)
-        filled = int(fraction * 30)
-        bar = "#" * filled + "-" * (30 - filled)
-        self.stream.write(f"\r[{bar}] {fraction:6.1%}  {lines} lines")
-        self.stream.flush()
+    def update(self, done: int, lines: int) -> None:
+        self.bar.update(self.task, completed=min(done, self.total), lines=lines)
+
+    def stop(self) -> None:
+        """End the bar where it is (a run stopped by a bad line)."""
+        self.bar.stop()
 
     def finish(self, lines: int) -> None:
-        self.update(self.total, lines, force=True)
-        self.stream.write("\n")
-        self.stream.flush()
+        self.bar.update(self.task, completed=self.total, lines=lines)
+        self.bar.stop()
+        if not self.console.is_terminal:
+            self.stream.write(f"100% of {self.total} bytes, {lines} lines\n")
+            self.stream.flush()
 
 
 def _lines(stream: IO[bytes]) -> Iterator[tuple[int, int, bytes]]:
@@ -142,8 +187,10 @@ def run_apply(args: argparse.Namespace) -> int:
             raise CommandError(f"cannot read events file {args.events}: {exc.strerror}") from None
         size = Path(args.events).stat().st_size
     try:
+        args.store = store_path(args)
+        schema = load_schema(args)
         policy = load_policy(args.policy)
-        store = ProfileStore.open(args.store, policy=policy)
+        store = ProfileStore.open(args.store, policy=policy, schema=schema)
     except StateError as exc:
         source.close()
         raise CommandError(str(exc)) from None
@@ -162,7 +209,7 @@ def run_apply(args: argparse.Namespace) -> int:
 
     def fail(line: int, message: str) -> int:
         if progress is not None:
-            progress.stream.write("\n")
+            progress.stop()
         print(f"{name}:{line}: {message}", file=sys.stderr)
         _summary(args, totals, stopped=True)
         return EXIT_FINDINGS
@@ -220,12 +267,21 @@ def _flush(store: Any, batch: list[Any], numbers: list[int], record: Any) -> tup
         return numbers[index], exc.message
 
 
+def _shown(store: str) -> str:
+    """The store as messages name it: a URL without its password."""
+    if store.startswith(("postgresql://", "postgres://")):
+        from segmentql.state.postgres import redact
+
+        return redact(store)
+    return store
+
+
 def _summary(args: argparse.Namespace, totals: dict[str, int], *, stopped: bool) -> None:
     if args.quiet:
         return
     verb = "stopped after applying" if stopped else "applied"
     print(
-        f"{verb} {totals['applied']} events to {args.store} "
+        f"{verb} {totals['applied']} events to {_shown(args.store)} "
         f"({totals['dropped']} dropped as duplicate or suppressed, {totals['notices']} notices)",
         file=sys.stderr if stopped else sys.stdout,
     )
@@ -250,6 +306,8 @@ def run_snapshot(args: argparse.Namespace) -> int:
                 f"{', '.join(sorted(allowed))}"
             )
     policy = load_policy(args.policy)
+    args.store = store_path(args)
+    schema = load_schema(args)
     now = None
     if args.now:
         try:
@@ -258,17 +316,18 @@ def run_snapshot(args: argparse.Namespace) -> int:
             raise CommandError(f"--now is not an ISO-8601 instant: {args.now!r}") from None
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-    if not Path(args.store).exists():
+    is_url = args.store.startswith(("postgresql://", "postgres://"))
+    if not is_url and not Path(args.store).exists():
         # Like an unknown id: an empty profile, never created on disk; exit 1 says "nothing".
         print(f"segmentql snapshot: no store at {args.store}; this is an empty profile",
               file=sys.stderr)
-        empty = ProfileStore(policy=policy).snapshot(
+        empty = ProfileStore(policy=policy, schema=schema).snapshot(
             anonymous_id=args.anonymous_id, user_id=args.user_id, now=now, **request
         )
         print_json(empty.to_json())
         return EXIT_FINDINGS
     try:
-        with ProfileStore.open(args.store, policy=policy) as store:
+        with ProfileStore.open(args.store, policy=policy, schema=schema) as store:
             snapshot = store.snapshot(
                 anonymous_id=args.anonymous_id, user_id=args.user_id, now=now, **request
             )

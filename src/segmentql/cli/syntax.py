@@ -11,10 +11,12 @@ from typing import Any
 from segmentql.cli.common import (
     EXIT_FINDINGS,
     EXIT_OK,
+    CommandError,
     add_format_argument,
     add_query_argument,
     print_json,
     read_query,
+    read_text_file,
 )
 
 
@@ -28,10 +30,21 @@ def register(subparsers: Any) -> None:
     parse.set_defaults(handler=_parse)
 
     fmt = subparsers.add_parser(
-        "fmt", help="print a query in canonical form",
-        description="Print a query in the canonical natural style.",
+        "fmt", help="print a query in canonical form, or rewrite files of queries",
+        description="Print a query in the canonical natural style; given .segmentql files "
+        "and YAML/JSON audience files, rewrite every query in them in place (--check: only "
+        "say which files would change; --diff: print the changes). A query with comments is "
+        "left as written (the canonical form has no comments).",
     )
-    add_query_argument(fmt)
+    fmt.add_argument(
+        "targets", nargs="*", metavar="QUERY | FILE",
+        help="a query ('-' or nothing reads it from standard input), or files to format",
+    )
+    mode = fmt.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="write nothing; exit 1 when a file would be reformatted")
+    mode.add_argument("--diff", action="store_true",
+                      help="write nothing; print a unified diff of the changes, exit 1 if any")
     add_format_argument(fmt)
     fmt.set_defaults(handler=_fmt)
 
@@ -52,10 +65,16 @@ def _parse(args: argparse.Namespace) -> int:
 
 
 def _fmt(args: argparse.Namespace) -> int:
+    from segmentql.cli.sources import is_query_file
     from segmentql.errors import QuerySyntaxError
     from segmentql.syntax.formatter import format_query
 
-    text = read_query(args.query)
+    targets = list(args.targets)
+    if targets and (len(targets) > 1 or is_query_file(targets[0])):
+        return _fmt_files(args, targets)
+    if args.check or args.diff:
+        raise CommandError("--check and --diff work on files: name .segmentql or audience files")
+    text = read_query(targets[0] if targets else None)
     try:
         formatted = format_query(text)
     except QuerySyntaxError as error:
@@ -65,6 +84,95 @@ def _fmt(args: argparse.Namespace) -> int:
     else:
         print(formatted)
     return EXIT_OK
+
+
+def _fmt_files(args: argparse.Namespace, paths: list[str]) -> int:
+    """Format files in place (or check / diff them); exit 1 when something would change or a
+    query does not parse."""
+    import difflib
+    from pathlib import Path
+
+    from segmentql.cli.sources import AUDIENCE_FILE_SUFFIXES, QUERY_FILE_SUFFIXES, is_query_file
+    from segmentql.diagnostics import render_all
+    from segmentql.lsp.documents import format_audience_document, read_audience_document
+    from segmentql.syntax.parser import parse_with_diagnostics
+
+    changed: list[str] = []
+    problems = 0
+    for path in paths:
+        suffix = Path(path).suffix.lower()
+        if not is_query_file(path) or suffix not in (*QUERY_FILE_SUFFIXES,
+                                                     *AUDIENCE_FILE_SUFFIXES):
+            raise CommandError(f"not a .segmentql or audience file: {path}")
+        text = read_text_file(path, "query")
+        skipped: list[str] = []
+
+        def canonical(query: str, name: str, *, _skipped: list[str] = skipped) -> str | None:
+            result = parse_with_diagnostics(query)
+            if not result.ok:
+                _skipped.append(render_all(result.diagnostics, query, filename=name))
+                return None
+            if has_comments(query):
+                _skipped.append(f"{name}: left as written: it has comments, which the "
+                                "canonical form drops")
+                return None
+            from segmentql.syntax.formatter import format_query
+
+            return format_query(query)
+
+        if suffix in QUERY_FILE_SUFFIXES:
+            body = text.rstrip("\n")
+            formatted = canonical(body, path)
+            new = text if formatted is None else formatted + "\n"
+        else:
+            document = read_audience_document(text)
+            if document.problems:
+                print(f"{path}: {document.problems[0].message}", file=sys.stderr)
+                problems += 1
+                continue
+            names = {q.text: q.name for q in document.queries}
+
+            def in_file(query: str, *, _path: str = path, _names: dict[str, str] = names
+                        ) -> str | None:
+                return canonical(query, f"{_path} ({_names.get(query, 'query')})")
+
+            new = format_audience_document(text, in_file)
+        for message in skipped:
+            if "left as written" not in message:
+                problems += 1
+            print(message, file=sys.stderr)
+        if new == text:
+            continue
+        changed.append(path)
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                text.splitlines(keepends=True), new.splitlines(keepends=True),
+                fromfile=path, tofile=path,
+            ))
+        elif args.check:
+            print(f"would reformat {path}")
+        else:
+            Path(path).write_text(new, encoding="utf-8")
+    unchanged = len(paths) - len(changed)
+    verb = "would be reformatted" if args.check or args.diff else "reformatted"
+    print(f"{len(changed)} file{'s' * (len(changed) != 1)} {verb}, {unchanged} left unchanged",
+          file=sys.stderr)
+    if problems:
+        return EXIT_FINDINGS
+    return EXIT_FINDINGS if changed and (args.check or args.diff) else EXIT_OK
+
+
+def has_comments(query: str) -> bool:
+    """Whether a query holds `//` or `/* */` comments (the lexer says, so `"a // b"` does
+    not count)."""
+    from lark.exceptions import LarkError
+
+    from segmentql.syntax.parser import _parser
+
+    try:
+        return any("COMMENT" in token.type for token in _parser().lex(query, dont_ignore=True))
+    except LarkError:
+        return "//" in query or "/*" in query
 
 
 def _report(diagnostics: Any, text: str, output: str) -> int:

@@ -16,15 +16,21 @@ from segmentql.compiler.codegen import CodeGenerator, CodegenError
 from segmentql.compiler.query import Query, compile_query, resolve_clock, with_clock
 from segmentql.diagnostics import Diagnostic, Severity
 from segmentql.errors import QueryError
+from segmentql.runtime.budget import DEFAULT_BUDGET, Budget
 
 
 class AudienceSet:
     """Named boolean queries compiled together (see `compile_audiences`)."""
 
-    def __init__(self, queries: Mapping[str, Query], functions: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, queries: Mapping[str, Query], functions: Mapping[str, Any] | None,
+        budget: Budget = DEFAULT_BUDGET,
+    ) -> None:
         self.queries: dict[str, Query] = dict(queries)
         self.names: tuple[str, ...] = tuple(self.queries)
-        gen = CodeGenerator(functions=functions)
+        # One meter for the shared function; if it runs out, each audience is evaluated on
+        # its own (with its own budget) by the fallback in `_results`.
+        gen = CodeGenerator(functions=functions, budget=budget)
         roots = [q.ast for q in self.queries.values()]
         gen.prepare(roots)
         bodies = gen.generate_bodies(lambda: [gen.true(root) for root in roots])
@@ -83,8 +89,11 @@ class AudienceSet:
         return [name for name, hit in zip(self.names, results, strict=True) if hit]
 
 
-def compile_audiences(audiences: Mapping[str, str], schema: Any = None) -> AudienceSet:
-    """Compile named audience queries (each must be boolean) into one `AudienceSet`.
+def compile_audiences(
+    audiences: Mapping[str, str], schema: Any = None, *, budget: Budget = DEFAULT_BUDGET
+) -> AudienceSet:
+    """Compile named audience queries (each must be boolean) into one `AudienceSet`; every
+    audience's evaluation runs under `budget`.
 
     Raises `QueryError` listing every audience's diagnostics (message prefixed with the
     audience name) if any of them fails to compile.
@@ -93,7 +102,7 @@ def compile_audiences(audiences: Mapping[str, str], schema: Any = None) -> Audie
     problems: list[Diagnostic] = []
     for name, text in audiences.items():
         try:
-            queries[name] = compile_query(text, schema, expect=bool)
+            queries[name] = compile_query(text, schema, expect=bool, budget=budget)
         except QueryError as exc:
             for d in exc.diagnostics:
                 problems.append(Diagnostic(d.code, d.severity, f"{name}: {d.message}", d.span,
@@ -102,6 +111,6 @@ def compile_audiences(audiences: Mapping[str, str], schema: Any = None) -> Audie
         raise QueryError(problems, "")
     functions = getattr(schema, "functions", None) if schema is not None else None
     try:
-        return AudienceSet(queries, functions)
+        return AudienceSet(queries, functions, budget)
     except CodegenError as exc:
         raise QueryError([Diagnostic(exc.code, Severity.ERROR, exc.message, exc.span)]) from None

@@ -1012,6 +1012,7 @@ class CodeGenerator:
             count_op="at least" if node.count is None else node.count.op.value,
             window=None if window is None else window.kind.value,
             span=node.span,
+            link_parts=node.criteria is not None and _reads_link_parts(node.criteria),
         )
         events = self.variable_local("events", custom=False)
         argument = "None" if node.argument is None else self.value(node.argument)
@@ -1290,3 +1291,10 @@ class CodeGenerator:
         inline = f"{t} {py} {k}" if want else f"{t} {inverse} {k}"
         slow = self.slow_test(self._COMPARE[op], arg_t, (k, self.span(node)), want)
         return f"(({inline}) if ({t} := {subject}).__class__ is _int else {slow})"
+
+
+def _reads_link_parts(node: A.Criterion | A.CriteriaGroup) -> bool:
+    """Whether link criteria name `path`, `query` or `anchor` (read from the link's URL)."""
+    if isinstance(node, A.Criterion):
+        return bool(node.path) and node.path[0].lower() in ("path", "query", "anchor")
+    return any(_reads_link_parts(item) for item in node.items)

@@ -92,7 +92,9 @@ class EventConsidered:
     """An event of the expression's type: where it is in `events`, when, and what it gave.
 
     `status` is "matched", "not matched", "error", "outside the window", "another session",
-    "another name" or "no timestamp"; `item` is the order item for `ordered a product`."""
+    "another name" or "no timestamp" ("considered" for `shown interest in all of|none of|
+    neither`, which compares the interests shown, not a count); `item` is the order item for
+    `ordered a product`."""
 
     index: int
     timestamp: dt.datetime | None
@@ -131,6 +133,10 @@ class EventsConsidered:
     times: Any
     matched: int
     unknown: int
+    #: `shown interest in all of|none of|neither`: the interests shown and the topics wanted.
+    interests: tuple[Any, ...] | None = None
+    wanted: tuple[Any, ...] | None = None
+    determiner: str | None = None
 
     @property
     def considered(self) -> tuple[EventConsidered, ...]:
@@ -148,6 +154,9 @@ class EventsConsidered:
             "events": [e.to_json() for e in self.events],
             "count": {"op": self.count_op, "times": self.times, "matched": self.matched,
                       "unknown": self.unknown},
+            **({} if self.interests is None else {
+                "interests": list(self.interests), "wanted": list(self.wanted or ()),
+                "determiner": self.determiner}),
         }
 
     def render(self) -> list[str]:
@@ -161,7 +170,11 @@ class EventsConsidered:
             window += f", from {_instant(self.start)} to {_instant(self.end)}"
         lines = [f"events of type {self.event_type!r} ({window}): "
                  f"{len(self.considered)} in the window, {len(self.events)} in all"]
-        lines += [e.render() for e in sorted(self.events, key=lambda e: (e.index, e.item or 0))]
+        lines += [e.render() for e in self.events]
+        if self.interests is not None:
+            lines.append(f"interests shown: {show(list(self.interests))}, needs "
+                         f"{self.determiner} {show(list(self.wanted or ()))}")
+            return lines
         unknown = f" (+{self.unknown} undecided)" if self.unknown else ""
         lines.append(f"count: {self.matched} matched{unknown}, needs {self.count_op} "
                      f"{show(self.times)}")
@@ -375,9 +388,12 @@ def _events(report: EventReport, text: str, node: A.Node) -> EventsConsidered:
         tuple(
             EventConsidered(e.index, e.timestamp, e.status, e.item,
                             tuple(CriterionValue(said(sp), sp, v) for sp, v in e.criteria))
-            for e in report.events
+            for e in sorted(report.events, key=lambda e: (e.index, e.item or 0))
         ),
         report.count_op, report.times, report.matched, report.unknown,
+        None if report.interests is None else tuple(report.interests),
+        None if report.wanted is None else tuple(report.wanted),
+        node.determiner.value if isinstance(node, A.EventTest) and node.determiner else None,
     )
 
 

@@ -28,6 +28,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from segmentql import __version__
+from segmentql.config import LintConfig
 from segmentql.diagnostics import Diagnostic, Severity
 from segmentql.lsp import actions, features
 from segmentql.lsp.documents import (
@@ -132,6 +133,10 @@ class SegmentqlServer(LanguageServer):
         name = str(self.workspace.position_encoding or "utf-16").lower()
         return name if name in ("utf-8", "utf-32") else "utf-16"  # type: ignore[return-value]
 
+    def lint_settings(self) -> LintConfig:
+        """The project configuration's `[lint]` settings (select, ignore)."""
+        return self.schemas.lint(self.workspace.root_path)
+
     def workspace_schema(self) -> SchemaChoice:
         return self.schemas.choose(self.workspace.root_path, self.schema_path)
 
@@ -235,6 +240,29 @@ def document_diagnostics(view: DocumentView) -> list[types.Diagnostic]:
         found = features.diagnose(query.text, schema, expect=bool)
         out.extend(to_lsp(d, view, query) for d in found)
     return out
+
+
+def lint_filter(view: DocumentView, diagnostics: list[types.Diagnostic], lint: LintConfig,
+                ) -> list[types.Diagnostic]:
+    """The diagnostics the project's lint settings select and no suppression comment
+    silences (the rules of `segmentql check`; docs/cli.md#suppression-comments)."""
+    from segmentql.lint import audience_name_lines, covered, suppressions
+
+    rules = suppressions(view.source)
+    names = audience_name_lines(view.source) if view.audience is not None and rules else {}
+    kept = []
+    for diagnostic in diagnostics:
+        code = str(diagnostic.code or "")
+        if code and not lint.enabled(code):
+            continue
+        lines = [diagnostic.range.start.line + 1]
+        at = view.query_at(view.offset(diagnostic.range.start)) if names else None
+        if at is not None and at[2] is not None and at[2].name in names:
+            lines.append(names[at[2].name])
+        if code and covered(rules, code, lines):
+            continue
+        kept.append(diagnostic)
+    return kept
 
 
 def completion_list(view: DocumentView, position: types.Position) -> types.CompletionList:
@@ -390,7 +418,7 @@ def publish(ls: SegmentqlServer, uri: str) -> None:
         return
     version = ls.workspace.get_text_document(uri).version
     try:
-        diagnostics = document_diagnostics(view)
+        diagnostics = lint_filter(view, document_diagnostics(view), ls.lint_settings())
     except Exception as exc:  # a bug of ours: say so in the editor, keep serving
         diagnostics = [types.Diagnostic(
             range=view.range(0, 0), severity=types.DiagnosticSeverity.Error, source=SOURCE,

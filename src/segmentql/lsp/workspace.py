@@ -1,7 +1,9 @@
 """Finding and caching the schema queries are checked against.
 
-Order: the `segmentql.schemaPath` setting (relative to the workspace root), else
-`segmentql.schema.yaml` / `.yml` / `.json` at the workspace root, else the default catalog.
+Order: the `segmentql.schemaPath` setting (relative to the workspace root), else the project
+configuration's `schema` (`segmentql.toml` or `[tool.segmentql]`, found upwards from the
+workspace root), else `segmentql.schema.yaml` / `.yml` / `.json` at the workspace root, else
+the default catalog.
 Audience files may name their own schema (`schema: path` relative to the file, or inline).
 
 Limits (docs/editor.md): a schema file is read only if it is a regular file (not a FIFO, a
@@ -15,10 +17,13 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segmentql.errors import SchemaError
 from segmentql.schema import Schema
+
+if TYPE_CHECKING:
+    from segmentql.config import LintConfig, ProjectConfig
 
 SCHEMA_FILE_NAMES = ("segmentql.schema.yaml", "segmentql.schema.yml", "segmentql.schema.json")
 
@@ -68,6 +73,7 @@ class SchemaCache:
     def __init__(self) -> None:
         self._files: dict[Path, tuple[float, Schema]] = {}
         self._inline: dict[str, Schema] = {}
+        self._configs: dict[Path, tuple[float, ProjectConfig]] = {}
 
     def load(self, path: Path, inside: str | None = None) -> Schema:
         """The schema in `path`; raises `SchemaError` (or `OSError`) when unusable,
@@ -80,6 +86,33 @@ class SchemaCache:
         schema = Schema.load(path)
         self._files[path] = (mtime, schema)
         return schema
+
+    def project(self, root: Path) -> ProjectConfig | None:
+        """The project configuration for the workspace, reloaded when its file changes."""
+        from segmentql.config import find_config_file, load_config
+
+        path = find_config_file(root)
+        if path is None:
+            return None
+        mtime = path.stat().st_mtime
+        cached = self._configs.get(path)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, load_config(path))
+            self._configs[path] = cached
+        return cached[1]
+
+    def lint(self, root: str | None) -> LintConfig:
+        """The project configuration's lint settings (defaults without one, or with a broken
+        one: that is reported with the schema)."""
+        from segmentql.config import ConfigError, LintConfig
+
+        if not root:
+            return LintConfig()
+        try:
+            project = self.project(Path(root))
+        except (ConfigError, OSError):
+            return LintConfig()
+        return LintConfig() if project is None else project.lint
 
     def inline(self, data: dict[str, Any]) -> Schema:
         key = repr(sorted(data.items(), key=lambda kv: str(kv[0])))
@@ -100,6 +133,19 @@ class SchemaCache:
             except (SchemaError, OSError) as exc:
                 return SchemaChoice(Schema.default(), "default", _problem(path, exc))
         if root:
+            from segmentql.config import ConfigError
+
+            try:
+                project = self.project(Path(root))
+            except ConfigError as exc:
+                return SchemaChoice(Schema.default(), "default",
+                                    f"{exc}; using the default schema")
+            if project is not None and project.schema_path is not None:
+                try:
+                    return SchemaChoice(self.load(project.schema_path), str(project.schema_path))
+                except (SchemaError, OSError) as exc:
+                    return SchemaChoice(Schema.default(), "default",
+                                        _problem(project.schema_path, exc))
             for name in SCHEMA_FILE_NAMES:
                 path = Path(root) / name
                 if path.is_file():

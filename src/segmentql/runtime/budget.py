@@ -39,7 +39,7 @@ class Budget:
     Q226).
     """
 
-    steps: int = 100_000
+    steps: int = 10_000
     size: int = 1_000_000
     depth: int = 32
     collection_items: int = 1_000
@@ -78,8 +78,9 @@ class Meter:
         self.max_size = budget.size
         self.max_depth = budget.depth
         self.depth = 0
-        #: id -> (collection, weight) of collections built by this evaluation
-        self.weights: dict[int, tuple[Any, int]] = {}
+        #: id -> (collection, weight) of collections built by this evaluation (made on the
+        #: first `_build`: most metered queries build none)
+        self.weights: dict[int, tuple[Any, int]] | None = None
 
     def spend(self, steps: int, span: Span = NO_SPAN) -> None:
         self.left -= steps
@@ -90,11 +91,16 @@ class Meter:
 
     def _items(self, collection: Any, span: Span = NO_SPAN) -> Any:
         """`collection` unchanged, after paying one step per item (and one for the visit)."""
-        try:
-            n = len(collection)
-        except TypeError:
-            n = 0
-        self.spend(n + 1, span)
+        cls = collection.__class__
+        if cls is list or cls is dict or cls is tuple:
+            self.left -= len(collection) + 1
+        else:
+            try:
+                self.left -= len(collection) + 1
+            except TypeError:
+                self.left -= 1
+        if self.left < 0:
+            self.spend(0, span)
         return collection
 
     def _sorting(self, collection: Any, span: Span = NO_SPAN) -> Any:
@@ -123,6 +129,8 @@ class Meter:
         items = value.values() if value.__class__ is dict else value
         weight = 1
         weights = self.weights
+        if weights is None:
+            weights = self.weights = {}
         for item in items:
             entry = weights.get(id(item))
             weight += entry[1] if entry is not None and entry[0] is item else 1

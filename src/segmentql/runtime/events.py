@@ -123,6 +123,10 @@ class EventReport:
     matched: int = 0
     unknown: int = 0
     current: EventSeen | None = None
+    #: For `shown interest in all of|none of|neither`: the interests shown in the window,
+    #: and the topics the test wants (the result compares these, not a count).
+    interests: list[Any] | None = None
+    wanted: list[Any] | None = None
 
     def criterion(self, span: Span, value: Any) -> Any:
         """Note a criterion's value on the event being tested; returns the value."""
@@ -134,7 +138,8 @@ class EventReport:
 class EventQuery:
     """The constant parts of one event expression, built once at compile time."""
 
-    __slots__ = ("argument_key", "count_op", "determiner", "kind", "negated", "span", "window")
+    __slots__ = ("argument_key", "count_op", "determiner", "kind", "link_parts", "negated",
+                 "span", "window")
 
     def __init__(
         self,
@@ -145,8 +150,11 @@ class EventQuery:
         count_op: str,
         window: str | None,
         span: Span = NO_SPAN,
+        link_parts: bool = False,
     ) -> None:
         self.kind = kind
+        #: Whether criteria read a link's `path`, `query` or `anchor` (derived from `link`).
+        self.link_parts = link_parts and kind == "linkOpened"
         self.negated = negated
         self.determiner = determiner
         self.count_op = count_op
@@ -260,6 +268,11 @@ class EventQuery:
             report.matched, report.unknown = matched, unknown
         if self.kind == "interestShown" and self.determiner in ("all of", "none of", "neither"):
             wanted = argument if is_list(argument) else [argument]
+            if report is not None:
+                report.interests, report.wanted = list(interests), list(wanted)
+                for seen_event in report.events:
+                    if seen_event.status == "matched":
+                        seen_event.status = "considered"
             if self.determiner == "all of":
                 result = contains_all(interests, wanted, self.span)
                 undecided = result is False
@@ -335,7 +348,7 @@ class EventQuery:
                 if is_list(items):
                     into.extend(items)
                 continue
-            if self.kind == "linkOpened":
+            if self.link_parts:
                 props = link_properties(props)
             into.append(props)
         return out, doubtful, error
@@ -387,7 +400,7 @@ class EventQuery:
                     into.extend(items)
                     seen_into.extend(EventSeen(index, ts, status, i) for i in range(len(items)))
                 continue
-            if self.kind == "linkOpened":
+            if self.link_parts:
                 props = link_properties(props)
             into.append(props)
             seen_into.append(EventSeen(index, ts, status))

@@ -113,7 +113,7 @@ def order(a: Any, b: Any, span: Span = NO_SPAN) -> Any:
 def _is_nan(value: Any) -> bool:
     cls = value.__class__
     if cls is float:
-        return value != value  # type: ignore[no-any-return]
+        return bool(value != value)
     return cls is Decimal and bool(value.is_nan())
 
 

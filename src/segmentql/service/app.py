@@ -20,6 +20,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
 
 from segmentql.errors import EvaluationError, QueryError, SchemaError
 from segmentql.service import models as m
@@ -37,6 +38,7 @@ from segmentql.service.metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from segmentql.service.problems import Problem, ProblemModel, install, responses
 from segmentql.service.settings import Settings
 from segmentql.state import ProfileStore, StateError, StoreError
+from segmentql.state.errors import DeletionPendingError
 
 log = logging.getLogger("segmentql.service")
 
@@ -153,9 +155,7 @@ class Service:
             )
         events: list[dict[str, Any]] = []
         for index, item in enumerate(body.events):
-            event = item.model_dump(exclude={"user_hash"}, exclude_none=False)
-            if item.user_hash is None:
-                event.pop("user_hash", None)
+            event = item.model_dump(exclude={"user_hash"})
             where = f"events[{index}]"
             if key.role != "server":
                 if item.type not in CLIENT_EVENT_TYPES:
@@ -213,9 +213,6 @@ class Service:
         if body.user_id is not None:
             require_user_hash(self, key, body.user_id, body.user_hash, "request")
         try:
-            refresh = getattr(self.store, "refresh", None)
-            if refresh is not None:
-                refresh()
             snapshot = self.store.snapshot(
                 user_id=body.user_id, anonymous_id=body.anonymous_id, now=now, **context
             )
@@ -246,13 +243,13 @@ class Service:
         return now, tz
 
     def decide(self, body: m.DecideRequest, key: Key) -> m.DecideResponse:
+        variables, now, tz = self.variables_for(body, key)  # the key rules come first
         catalog = self.audiences.catalog
         names = list(catalog.queries) if body.audiences is None else body.audiences
         unknown = [name for name in names if name not in catalog.queries]
         if unknown:
             raise Problem("unknown-audience", f"no audience named {', '.join(map(repr, unknown))}",
                           audiences=unknown)
-        variables, now, tz = self.variables_for(body, key)
         results: dict[str, bool] = {}
         errors: dict[str, m.EvaluationErrorOut] = {}
         explanations: dict[str, dict[str, Any]] | None = {} if body.explain else None
@@ -304,18 +301,17 @@ class Service:
 
     def profile(self, user_id: str) -> dict[str, Any]:
         try:
-            refresh = getattr(self.store, "refresh", None)
-            if refresh is not None:
-                refresh()
             return self.store.snapshot(user_id=user_id).to_json()
         except StoreError as exc:
             raise Problem("store-unavailable", f"the profile store failed: {exc}") from None
 
     def delete_user(self, user_id: str, suppress: bool) -> m.DeleteResponse:
         try:
-            result = self.store.apply(
-                {"type": "delete_user", "user_id": user_id, "suppress": suppress}
-            )
+            result = self.store.delete_user(user_id=user_id, suppress=suppress)
+        except DeletionPendingError:
+            # committed: nothing reads the user any more; the scrub of the bytes completes later
+            return m.DeleteResponse(user_id=user_id, suppressed=suppress, applied=1,
+                                    scrub_pending=True)
         except StoreError as exc:
             raise Problem("store-unavailable", f"the profile store failed: {exc}") from None
         except StateError as exc:
@@ -414,24 +410,29 @@ def app_from_env() -> FastAPI:
     return create_app(Settings.from_env())
 
 
+def _json(model: BaseModel) -> Response:
+    """A response model already built (and so valid) by our own code, serialized once (the
+    hot endpoints skip FastAPI's second validation of it; the OpenAPI document still names
+    its schema)."""
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 def _routes(app: FastAPI) -> None:
     auth_statuses = (401, 429)
 
     @app.post("/v1/events", response_model=m.EventsResponse, tags=["events"],
               responses=responses(400, *auth_statuses, 403, 413, 422, 503))
-    async def post_events(request: Request, body: m.EventsRequest,
-                          key: AnyKey) -> m.EventsResponse:
+    async def post_events(request: Request, body: m.EventsRequest, key: AnyKey) -> Response:
         """Apply a batch of events atomically (identify, patch, track, group, anonymize, ...).
         A repeated `message_id` is dropped and reported, never applied twice."""
-        return await run_in_threadpool(service_of(request).apply_events, body, key)
+        return _json(await run_in_threadpool(service_of(request).apply_events, body, key))
 
     @app.post("/v1/decide", response_model=m.DecideResponse, tags=["decisions"],
               responses=responses(400, *auth_statuses, 403, 404, 413, 422, 503))
-    async def post_decide(request: Request, body: m.DecideRequest,
-                          key: AnyKey) -> m.DecideResponse:
+    async def post_decide(request: Request, body: m.DecideRequest, key: AnyKey) -> Response:
         """Which audiences match the stored profile (or inline `variables`, server keys) plus
         the request context, with optional explanations."""
-        return await run_in_threadpool(service_of(request).decide, body, key)
+        return _json(await run_in_threadpool(service_of(request).decide, body, key))
 
     @app.post("/v1/evaluate", response_model=m.EvaluateResponse, tags=["decisions"],
               responses=responses(400, *auth_statuses, 403, 413, 422, 503))
@@ -481,8 +482,13 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/readyz", response_model=m.Ready, tags=["operations"], responses=responses(503))
     async def readyz(request: Request) -> m.Ready:
-        """The store is open and the audiences are loaded."""
+        """The store answers a read and the audiences are loaded (503 `not-ready` when the
+        store cannot be read, e.g. its database is down)."""
         service = service_of(request)
+        try:
+            await run_in_threadpool(service.store.snapshot, anonymous_id="segmentql-readyz")
+        except StoreError as exc:
+            raise Problem("not-ready", f"the profile store cannot be read: {exc}") from None
         catalog = service.audiences.catalog
         store = service.settings.store
         return m.Ready(status="ready", audiences=len(catalog.queries), version=catalog.version,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,44 +79,64 @@ def compile_catalog(texts: Mapping[str, str], schema: Any, version: str, where: 
 
 
 class AudienceRegistry:
-    """The current `Catalog`, reloaded from its file on change."""
+    """The current `Catalog`, from one or more files (names unique across them), reloaded
+    when any of them changes."""
 
-    def __init__(self, path: str | None, schema: Any) -> None:
-        self.path = Path(path) if path else None
+    def __init__(self, paths: str | Sequence[str] | None, schema: Any) -> None:
+        if paths is None:
+            paths = []
+        elif isinstance(paths, str):
+            paths = [paths]
+        self.paths = [Path(p) for p in paths]
         self.schema = schema
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[tuple[int, int] | None, ...] = ()
         self.last_error: str | None = None
         self.catalog = self._load()  # raises AudiencesError: the service refuses to start
 
-    def _file_stamp(self) -> tuple[int, int] | None:
-        if self.path is None:
-            return None
-        try:
-            stat = self.path.stat()
-        except OSError:
-            return None
-        return (stat.st_mtime_ns, stat.st_size)
+    @property
+    def where(self) -> str:
+        return ", ".join(str(p) for p in self.paths)
+
+    def _file_stamp(self) -> tuple[tuple[int, int] | None, ...]:
+        stamps: list[tuple[int, int] | None] = []
+        for path in self.paths:
+            try:
+                stat = path.stat()
+            except OSError:
+                stamps.append(None)
+            else:
+                stamps.append((stat.st_mtime_ns, stat.st_size))
+        return tuple(stamps)
 
     def _load(self) -> Catalog:
-        if self.path is None:
+        if not self.paths:
             return Catalog()
-        where = str(self.path)
         self._stamp = self._file_stamp()
-        try:
-            raw = self.path.read_bytes()
-        except OSError as exc:
-            raise AudiencesError(where, [f"cannot read the file: {exc.strerror}"]) from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise AudiencesError(where, ["the file is not UTF-8 text"]) from None
-        version = hashlib.sha256(raw).hexdigest()[:12]
-        return compile_catalog(parse_audiences(text, where), self.schema, version, where)
+        texts: dict[str, str] = {}
+        origin: dict[str, str] = {}
+        digest = hashlib.sha256()
+        for path in self.paths:
+            where = str(path)
+            try:
+                raw = path.read_bytes()
+            except OSError as exc:
+                raise AudiencesError(where, [f"cannot read the file: {exc.strerror}"]) from None
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise AudiencesError(where, ["the file is not UTF-8 text"]) from None
+            digest.update(raw)
+            for name, query in parse_audiences(text, where).items():
+                if name in texts:
+                    raise AudiencesError(where, [f"{name}: already defined in {origin[name]}"])
+                texts[name] = query
+                origin[name] = where
+        return compile_catalog(texts, self.schema, digest.hexdigest()[:12], self.where)
 
     def reload_if_changed(self) -> bool | None:
-        """True when a changed file was loaded, False when it was refused (the old set stays),
-        None when nothing changed."""
-        if self.path is None or self._file_stamp() == self._stamp:
+        """True when changed files were loaded, False when they were refused (the old set
+        stays), None when nothing changed."""
+        if not self.paths or self._file_stamp() == self._stamp:
             return None
         try:
             catalog = self._load()
@@ -127,6 +147,6 @@ class AudienceRegistry:
             return False
         self.catalog = catalog
         self.last_error = None
-        log.info("audiences reloaded from %s: %d audiences, version %s", self.path,
+        log.info("audiences reloaded from %s: %d audiences, version %s", self.where,
                  len(catalog.queries), catalog.version)
         return True

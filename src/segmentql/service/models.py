@@ -141,6 +141,11 @@ class DeleteResponse(_Strict):
     user_id: str
     suppressed: bool
     applied: int
+    scrub_pending: bool = Field(
+        default=False,
+        description="the deletion is committed but its bytes are scrubbed from the store's "
+        "files later (another reader held them)",
+    )
 
 
 class Health(_Strict):

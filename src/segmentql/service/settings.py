@@ -1,5 +1,5 @@
-"""What one service process needs to know, from CLI flags, the project config or the
-environment. Workers receive it through `SEGMENTQL_SERVE_SETTINGS` (JSON, never any key)."""
+"""What one service process needs to know, from CLI flags (or `Settings(...)` in code).
+Workers receive it through `SEGMENTQL_SERVE_SETTINGS` (JSON, never any key)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ class Settings:
 
     #: `memory`, a SQLite path, or a `postgresql://` URL.
     store: str = "memory"
-    audiences: str | None = None
+    #: One audiences file or several (names unique across them).
+    audiences: str | list[str] | None = None
     schema: str | None = None
     keys_file: str | None = None
     time_zone: str = "UTC"

@@ -1,6 +1,6 @@
 """The identify/patch state model: events in, immutable profile snapshots out.
 
-    store = ProfileStore()                      # or ProfileStore.open("profiles.db")
+    store = ProfileStore()     # or ProfileStore.open("profiles.db") / ("postgresql://...")
     store.apply({"type": "identify", "anonymous_id": "a1", "user_id": "u1"})
     snapshot = store.snapshot(anonymous_id="a1")   # a Mapping of variables for queries
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from segmentql.state.engine import ApplyResult, Dropped, Engine, Notice
 from segmentql.state.errors import (
     CorruptStoreError,
+    DeletionPendingError,
     InvalidEventError,
     InvalidIdentifierError,
     MergeRefusedError,
@@ -20,6 +21,7 @@ from segmentql.state.errors import (
     StoreError,
 )
 from segmentql.state.events import (
+    Alias,
     Anonymize,
     DeleteUser,
     EventBase,
@@ -27,7 +29,9 @@ from segmentql.state.events import (
     Identify,
     Merge,
     Operation,
+    Page,
     Patch,
+    Screen,
     Track,
     Unsuppress,
     parse_event,
@@ -38,10 +42,12 @@ from segmentql.state.snapshot import Snapshot
 from segmentql.state.store import ProfileStore
 
 __all__ = [
+    "Alias",
     "Anonymize",
     "ApplyResult",
     "CorruptStoreError",
     "DeleteUser",
+    "DeletionPendingError",
     "Dropped",
     "Engine",
     "EventBase",
@@ -53,9 +59,11 @@ __all__ = [
     "MergeRefusedError",
     "Notice",
     "Operation",
+    "Page",
     "Patch",
     "PatchError",
     "ProfileStore",
+    "Screen",
     "Snapshot",
     "State",
     "StateError",

@@ -221,43 +221,135 @@ class StateView:
         return bool(self._state.suppressed)
 
 
+def _updated(mapping: PMap[str, Any], updates: dict[str, Any]) -> PMap[str, Any]:
+    """`mapping` with `updates` made (None removes a key)."""
+    evolver = mapping.evolver()
+    for key, value in updates.items():  # each key once: presence is the original mapping's
+        if value is not None:
+            evolver[key] = value
+        elif key in mapping:
+            del evolver[key]
+    return evolver.persistent()
+
+
 def apply_changes(state: State, changes: Changes) -> State:
     """`state` with `changes` made (a new `State`; the old one is unchanged)."""
-    profiles = state.profiles.evolver()
-    for key, profile in changes.profiles.items():
-        if profile is None:
-            if key in state.profiles:  # keys of `changes` are unique: the old state decides
-                del profiles[key]
-        else:
-            profiles[key] = profile
-    devices = state.devices.evolver()
-    for name, target in changes.devices.items():
-        if target is None:
-            if name in state.devices:
-                del devices[name]
-        else:
-            devices[name] = target
-    users = state.users.evolver()
-    for name, target in changes.users.items():
-        if target is None:
-            if name in state.users:
-                del users[name]
-        else:
-            users[name] = target
-    groups = state.groups.update(changes.groups)
-    messages = state.messages.update(changes.messages)
-    suppressed = state.suppressed.evolver()
+    suppressed = state.suppressed
     for mark, on in changes.suppressed.items():
-        if on:
-            suppressed.add(mark)
-        elif mark in state.suppressed:
-            suppressed.remove(mark)
+        suppressed = suppressed.add(mark) if on else suppressed.discard(mark)
     return State(
-        profiles.persistent(),
-        devices.persistent(),
-        users.persistent(),
-        groups,
-        messages,
-        suppressed.persistent(),
+        _updated(state.profiles, changes.profiles),
+        _updated(state.devices, changes.devices),
+        _updated(state.users, changes.users),
+        state.groups.update(changes.groups),
+        state.messages.update(changes.messages),
+        suppressed,
         changes.counter,
     )
+
+
+_ABSENT: Any = object()
+
+
+def _weight(profile: Any) -> int:
+    """A cache entry's share of the cache's bound: one, plus one per kept event of a profile
+    (nothing for an entry not in the cache)."""
+    if profile is _ABSENT:
+        return 0
+    return 1 if profile is None else 1 + len(profile.events)
+
+
+class ViewCache:
+    """What this process last read or wrote, by key, kept across batches while no other
+    process writes (the backend checks a version the database changes on every foreign
+    commit, and calls `clear` when it moved). A batch then reads only what it has not seen
+    yet. Bounded: past `limit` units (an entry is one, a profile one more per kept event) it
+    starts over, so its memory follows the batches' working set, not the store."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self.weight = 0
+        self.profiles: dict[str, Profile | None] = {}
+        self.devices: dict[str, str | None] = {}
+        self.users: dict[str, str | None] = {}
+        self.groups: dict[str, PMap[str, Any] | None] = {}
+        self.messages: dict[bytes, bool] = {}
+
+    def clear(self) -> None:
+        self.weight = 0
+        self.profiles.clear()
+        self.devices.clear()
+        self.users.clear()
+        self.groups.clear()
+        self.messages.clear()
+
+    def view(self, inner: ReadView) -> CachedView:
+        if self.weight > self.limit:
+            self.clear()
+        return CachedView(self, inner)
+
+    def committed(self, changes: Changes) -> None:
+        """Record a batch this process committed."""
+        profiles = self.profiles
+        for key, profile in changes.profiles.items():
+            self.weight += _weight(profile) - _weight(profiles.get(key, _ABSENT))
+            profiles[key] = profile
+        self.weight += len(changes.devices) + len(changes.users) + len(changes.messages)
+        self.devices.update(changes.devices)
+        self.users.update(changes.users)
+        self.groups.update(changes.groups)
+        for digest in changes.messages:
+            self.messages[digest] = True
+
+
+class CachedView:
+    """A `ReadView` answering from a `ViewCache` first."""
+
+    def __init__(self, cache: ViewCache, inner: ReadView) -> None:
+        self._cache = cache
+        self._inner = inner
+
+    @property
+    def counter(self) -> int:
+        return self._inner.counter
+
+    def profile(self, key: str) -> Profile | None:
+        cache = self._cache
+        found = cache.profiles.get(key, _ABSENT)
+        if found is _ABSENT:
+            found = cache.profiles[key] = self._inner.profile(key)
+            cache.weight += _weight(found)
+        return found  # type: ignore[no-any-return]
+
+    def device(self, anonymous_id: str) -> str | None:
+        found = self._cache.devices.get(anonymous_id, _ABSENT)
+        if found is _ABSENT:
+            found = self._cache.devices[anonymous_id] = self._inner.device(anonymous_id)
+            self._cache.weight += 1
+        return found  # type: ignore[no-any-return]
+
+    def user(self, user_id: str) -> str | None:
+        found = self._cache.users.get(user_id, _ABSENT)
+        if found is _ABSENT:
+            found = self._cache.users[user_id] = self._inner.user(user_id)
+            self._cache.weight += 1
+        return found  # type: ignore[no-any-return]
+
+    def group(self, group_id: str) -> PMap[str, Any] | None:
+        found = self._cache.groups.get(group_id, _ABSENT)
+        if found is _ABSENT:
+            found = self._cache.groups[group_id] = self._inner.group(group_id)
+        return found  # type: ignore[no-any-return]
+
+    def message_seen(self, digest: bytes) -> bool:
+        found = self._cache.messages.get(digest)
+        if found is None:
+            found = self._cache.messages[digest] = self._inner.message_seen(digest)
+            self._cache.weight += 1
+        return found
+
+    def suppressed(self, digest: bytes) -> bool:
+        return self._inner.suppressed(digest)
+
+    def any_suppressed(self) -> bool:
+        return self._inner.any_suppressed()

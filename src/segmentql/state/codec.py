@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pyrsistent import PMap, pmap, pvector
+from pyrsistent import PMap, pvector
 
 from segmentql.state.model import Profile, Session, TrackedEvent
 from segmentql.state.values import freeze, is_flat, thaw
@@ -94,7 +94,7 @@ def decode_profile(text: str, events: list[TrackedEvent] | None = None) -> Profi
         attributes=freeze(data["attributes"]),
         anonymous_ids=pvector(data["anonymous_ids"]),
         aliases=pvector(data["aliases"]),
-        stats=pmap(data["stats"]),
+        stats=dict(data["stats"]),
         events=pvector(events or ()),
         session=session,
         groups=pvector(data["groups"]),

@@ -8,8 +8,9 @@ so a batch applies whole or not at all.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
@@ -53,17 +54,24 @@ from segmentql.state.model import (
     Session,
     State,
     TrackedEvent,
+    evolve,
 )
 from segmentql.state.operations import (
+    OPERATIONS,
+    TOLERANT_OPERATIONS,
     OperationFailed,
     Segment,
     apply_operation,
     parse_path,
 )
 from segmentql.state.policy import StatePolicy
-from segmentql.state.values import copy_json, find_key, freeze, is_flat, json_problem, thaw
+from segmentql.state.values import MISSING, copy_json, find_key, freeze, is_flat, json_problem, thaw
 
 Clock = Callable[[], datetime]
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+#: Operations whose argument is not a stored value (`apply_operation` skips its JSON check).
+_NO_VALUE = frozenset({"unset", "clear", "increment", "decrement"})
 
 #: Entries kept in each of the engine's caches before they start over.
 _CACHE_LIMIT = 100_000
@@ -157,6 +165,8 @@ class Engine:
         #: Identifiers the policy accepts (it is immutable), and schema types by path.
         self.accepted_ids: set[str] = set()
         self.schema_types: dict[tuple[str, tuple[str, ...]], Any] = {}
+        #: Whether a schema type (by id; the types live as long as the schema) takes any value.
+        self.accepts_any: dict[int, bool] = {}
 
     def type_at(self, variable: str, path: tuple[str, ...]) -> Any:
         """`schema.type_at`, remembered (the schema is immutable)."""
@@ -374,9 +384,9 @@ class _Work:
         session, stats = self.active_session(profile, at)
         if session is profile.session:
             return profile
-        return replace(profile, session=session, stats=stats)
+        return evolve(profile, session=session, stats=stats)
 
-    def active_session(self, profile: Profile, at: datetime) -> tuple[Session, PMap[str, Any]]:
+    def active_session(self, profile: Profile, at: datetime) -> tuple[Session, dict[str, int]]:
         """The session activity at `at` belongs to (a new one after the timeout, the maximum
         length, or an ended session), and the user stats counting it."""
         session = profile.session
@@ -391,16 +401,17 @@ class _Work:
             )
         ):
             session = Session(self.new_key("session"), start=at, last_activity=at)
-            return session, profile.stats.set("sessions", profile.stats.get("sessions", 0) + 1)
+            stats = profile.stats
+            return session, {**stats, "sessions": stats.get("sessions", 0) + 1}
         if at > session.last_activity:
-            session = replace(session, last_activity=at)
+            session = evolve(session, last_activity=at)
         return session, profile.stats
 
     @staticmethod
     def end_session(profile: Profile) -> Profile:
         if profile.session is None or profile.session.ended:
             return profile
-        return replace(profile, session=replace(profile.session, ended=True))
+        return evolve(profile, session=evolve(profile.session, ended=True))
 
     def record(
         self,
@@ -431,7 +442,7 @@ class _Work:
                 f"profile keeps its last {limit} events (max_events_per_profile); the "
                 f"{dropped} oldest were dropped, stats still count them",
             )
-        return replace(profile, events=events, **changes)
+        return evolve(profile, events=events, **changes)
 
     # --- events -----------------------------------------------------------------------------------
 
@@ -461,7 +472,7 @@ class _Work:
         signed_in = {"userId": user_id}
         key = self.users.get(user_id)
         if key is None:
-            profile = replace(anonymous, user_id=user_id)
+            profile = evolve(anonymous, user_id=user_id)
             self.map_user(user_id, profile.key)
             profile = self.touch(profile, at)
             return self.record(profile, "userSignedIn", at, signed_in)
@@ -500,7 +511,7 @@ class _Work:
         self.map_device(anonymous_id, profile.key)
         if anonymous_id not in profile.anonymous_ids:
             if len(profile.anonymous_ids) < self.policy.max_anonymous_ids:
-                profile = replace(profile, anonymous_ids=profile.anonymous_ids.append(anonymous_id))
+                profile = evolve(profile, anonymous_ids=profile.anonymous_ids.append(anonymous_id))
             else:
                 self.notice(
                     "anonymous-id-limit",
@@ -562,7 +573,7 @@ class _Work:
                 key = self.users[event.previous_id]
                 profile: Profile = self.profiles[key]
                 self.map_user(event.user_id, key)
-                self.put(replace(profile, aliases=profile.aliases.append(event.user_id)))
+                self.put(evolve(profile, aliases=profile.aliases.append(event.user_id)))
                 return
             self.merge(Merge(from_user_id=event.previous_id, into_user_id=event.user_id))
             return
@@ -582,21 +593,21 @@ class _Work:
         profile = self.resolve(event)
         session, stats = self.active_session(profile, at)
         if event.event == PAGEVIEW_EVENT:
-            stats = stats.set("pageviews", stats.get("pageviews", 0) + 1)
+            stats = {**stats, "pageviews": stats.get("pageviews", 0) + 1}
             if session.pageviews == 0:
                 url = properties.get("url")
                 referrer = properties.get("referrer")
-                session = replace(
+                session = evolve(
                     session,
                     pageviews=1,
                     landing_page=url if isinstance(url, str) else None,
                     referrer=referrer if isinstance(referrer, str) else None,
                 )
             else:
-                session = replace(session, pageviews=session.pageviews + 1)
+                session = evolve(session, pageviews=session.pageviews + 1)
         elif event.event == ORDER_EVENT:
-            stats = stats.set("orders", stats.get("orders", 0) + 1)
-            session = replace(session, orders=session.orders + 1)
+            stats = {**stats, "orders": stats.get("orders", 0) + 1}
+            session = evolve(session, orders=session.orders + 1)
         self.put(self.record(profile, event.event, at, properties, session=session, stats=stats))
 
     def group(self, event: Group, at: datetime) -> None:
@@ -612,7 +623,7 @@ class _Work:
         groups = pvector([g for g in profile.groups if g != event.group_id]).append(
             event.group_id
         )
-        self.put(replace(profile, groups=groups))
+        self.put(evolve(profile, groups=groups))
 
     def merge(self, event: Merge) -> None:
         if not self.policy.allow_explicit_merge:
@@ -637,7 +648,7 @@ class _Work:
             )
         merged = self.merge_profiles(target, source, session=target.session)
         aliases = [a for a in (source.user_id, *source.aliases) if a is not None]
-        merged = replace(merged, aliases=merged.aliases.extend(aliases))
+        merged = evolve(merged, aliases=merged.aliases.extend(aliases))
         self.drop(source.key)
         for user_id in aliases:
             self.map_user(user_id, merged.key)
@@ -695,9 +706,9 @@ class _Work:
             top_level=False,
         )
         attributes = attributes.set("custom", custom)
-        stats = target.stats
+        stats = dict(target.stats)
         for name, value in source.stats.items():
-            stats = stats.set(name, stats.get(name, 0) + value)
+            stats[name] = stats.get(name, 0) + value
         events = sorted([*target.events, *source.events], key=lambda e: e.seq)
         limit = self.policy.max_events_per_profile
         if len(events) > limit:
@@ -707,7 +718,7 @@ class _Work:
             a for a in source.anonymous_ids if a not in target.anonymous_ids
         )
         groups = target.groups.extend(g for g in source.groups if g not in target.groups)
-        return replace(
+        return evolve(
             target,
             attributes=attributes,
             stats=stats,
@@ -731,7 +742,7 @@ class _Work:
                 attributes = self._user_operation(attributes, segments, op, value)
             except OperationFailed as exc:
                 raise PatchError(index, op, path, _reason(exc, traits)) from None
-        return replace(profile, attributes=attributes)
+        return evolve(profile, attributes=attributes)
 
     def _user_operation(
         self,
@@ -786,7 +797,7 @@ class _Work:
                 self._check_value(custom, name, "session", ("custom", name))
             except OperationFailed as exc:
                 raise PatchError(index, op, path, str(exc)) from None
-        return replace(profile, session=replace(session, custom=custom))
+        return evolve(profile, session=evolve(session, custom=custom))
 
     @staticmethod
     def _operate(container: PMap[str, Any], segments: tuple[Segment, ...], op: str, value: Any) -> PMap[str, Any]:
@@ -795,6 +806,19 @@ class _Work:
         if isinstance(first, int):
             raise OperationFailed("a path starts with an attribute name, not an index")
         key = find_key(container, first) or first
+        if len(segments) == 1 and type(value) in _SCALARS:
+            # One attribute, a scalar argument: the operation on the stored value directly
+            # (what `apply_operation` does on a one-key holder, without thawing and freezing).
+            current = container.get(key, MISSING)
+            if type(current) in _SCALARS or current is MISSING:
+                if type(value) is float and not math.isfinite(value) and op not in _NO_VALUE:
+                    raise OperationFailed(f"value is {value!r}, not a finite number")
+                if current is MISSING and op in TOLERANT_OPERATIONS:
+                    return container
+                new = OPERATIONS[op](current, value)
+                if new is MISSING:
+                    return container.discard(key)
+                return container.set(key, freeze(new))
         holder = {key: thaw(container[key])} if key in container else {}
         apply_operation(holder, (key, *segments[1:]), op, value)
         if key in holder:
@@ -855,11 +879,24 @@ class _Work:
             raise OperationFailed(
                 f"the schema does not declare {variable}.{'.'.join(schema_path)}"
             )
+        accepts_any = self.engine.accepts_any
+        anything = accepts_any.get(id(expected))
+        if anything is None:
+            anything = accepts_any[id(expected)] = expected.describe() == "any"
+        if anything:
+            return
         plain = thaw(value)
         if not expected.accepts(plain):
+            hint = ""
+            if isinstance(plain, str) and expected.enum:
+                from segmentql.schema.suggest import did_you_mean
+
+                same = [v for v in expected.enum if v.casefold() == plain.casefold()]
+                close = same or did_you_mean(plain, expected.enum)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
             raise OperationFailed(
                 f"the schema expects {expected.describe()} at {variable}.{'.'.join(schema_path)}"
-                f", and this would store {plain!r}"
+                f", and this would store {plain!r}{hint}"
             )
 
 

@@ -300,16 +300,23 @@ def _clean(value: Any, depth: int) -> bool:
         if depth > MAX_DEPTH:
             return False
         for key, child in value.items():
-            if type(key) is str and not ("\x00" not in key and (key.isascii() or _encodable(key))):
+            if type(key) is str and ("\x00" in key or not (key.isascii() or _encodable(key))):
                 return False
-            if not _clean(child, depth + 1):
+            child_kind = type(child)
+            if child_kind is str:
+                if "\x00" in child or not (child.isascii() or _encodable(child)):
+                    return False
+            elif child_kind not in _SCALARS and not _clean(child, depth + 1):
                 return False
         return True
     if kind is list or kind is tuple:
         if depth > MAX_DEPTH:
             return False
         return all(_clean(child, depth + 1) for child in value)
-    return not isinstance(value, (Mapping, list, tuple))
+    return kind in _SCALARS or not isinstance(value, Mapping)
+
+
+_SCALARS = frozenset({int, float, bool, type(None), datetime})
 
 
 def _encodable(text: str) -> bool:

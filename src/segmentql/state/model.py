@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pyrsistent import PMap, PSet, PVector, pmap, pset, pvector
+
+T = TypeVar("T")
 
 #: Standard user attributes (spec §3), canonical spelling by case-folded name.
 STANDARD_USER_ATTRIBUTES: dict[str, str] = {
@@ -47,7 +49,33 @@ READ_ONLY_SESSION_ATTRIBUTES = frozenset({"id"})
 PAGEVIEW_EVENT = "pageOpened"
 ORDER_EVENT = "orderPlaced"
 
-EMPTY_STATS: PMap[str, Any] = pmap({"sessions": 0, "pageviews": 0, "orders": 0})
+def empty_stats() -> dict[str, int]:
+    """A new stats map. Stats maps are never changed in place: an update builds a new one."""
+    return {"sessions": 0, "pageviews": 0, "orders": 0}
+
+
+_setattr = object.__setattr__
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def evolve(record: T, **changes: Any) -> T:
+    """`dataclasses.replace` for the frozen slotted records here, without its overhead."""
+    cls = type(record)
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    new = object.__new__(cls)
+    found = 0
+    for name in names:
+        if name in changes:
+            _setattr(new, name, changes[name])
+            found += 1
+        else:
+            _setattr(new, name, getattr(record, name))
+    if found != len(changes):
+        unknown = sorted(set(changes) - set(names))
+        raise TypeError(f"{cls.__name__} has no field {unknown[0]!r}")
+    return new
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +125,8 @@ class Profile:
     attributes: PMap[str, Any] = field(default_factory=lambda: pmap({"custom": pmap()}))
     anonymous_ids: PVector[Any] = field(default_factory=pvector)
     aliases: PVector[Any] = field(default_factory=pvector)
-    stats: PMap[str, Any] = EMPTY_STATS
+    #: Counters of every event ever applied (never trimmed); a plain dict never changed in place.
+    stats: dict[str, int] = field(default_factory=empty_stats)
     events: PVector[Any] = field(default_factory=pvector)
     session: Session | None = None
     groups: PVector[Any] = field(default_factory=pvector)

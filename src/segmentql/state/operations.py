@@ -7,6 +7,7 @@ code serves user attributes, custom attributes and session attributes. Failures 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -31,6 +32,7 @@ class OperationFailed(Exception):
     """An operation cannot apply; `str(exc)` is the reason."""
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_path(path: str) -> tuple[Segment, ...]:
     """`a.b[0].c` as ("a", "b", 0, "c"); `OperationFailed` for a malformed path."""
     if not isinstance(path, str) or not path.strip():

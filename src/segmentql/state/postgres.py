@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pyrsistent import PMap, pmap, pset
 
-from segmentql.state.backend import Changes, Fold
+from segmentql.state.backend import Changes, Fold, ViewCache
 from segmentql.state.codec import (
     decode_event,
     decode_profile,
@@ -102,7 +102,8 @@ _RETRIES = 8
 def _require_psycopg() -> None:
     if psycopg is None:  # pragma: no cover
         raise StoreError(
-            "a postgresql:// store needs psycopg 3: pip install 'segmentql[postgres]'"
+            "a postgresql:// store needs psycopg 3 (the postgres extra): in a checkout of "
+            "segmentql, python3 -m pip install -e '.[postgres]'"
         )
 
 
@@ -187,6 +188,8 @@ class PostgresBackend:
         self._readers: list[Any] = []
         self._readers_lock = threading.Lock()
         self._policy = policy_for_rows
+        self._cache = ViewCache()
+        self._batches: int | None = None  # segmentql_meta 'batches' after our last commit
         self._db: Any = self._connect()
         try:
             self._prepare(self._db)
@@ -227,7 +230,8 @@ class PostgresBackend:
                         cur.execute(statement)
                 cur.executemany(
                     "INSERT INTO segmentql_meta VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    [("marker", MARKER), ("version", VERSION), ("counter", "0")],
+                    [("marker", MARKER), ("version", VERSION), ("counter", "0"),
+                     ("batches", "0")],
                 )
         except psycopg.Error as exc:
             raise StoreError(f"{self.where}: cannot prepare the store ({_first_line(exc)})") from None
@@ -250,36 +254,55 @@ class PostgresBackend:
         with self._lock:
             if self._db is None:
                 raise StoreError(f"{self.where}: the store is closed")
-            for attempt in range(_RETRIES):
-                db = self._db
-                try:
-                    with db.transaction(), db.cursor() as cur:
+            try:
+                return self._transact(fold)
+            except BaseException:
+                self._cache.clear()
+                self._batches = None
+                raise
+
+    def _transact(self, fold: Fold) -> Changes:
+        for attempt in range(_RETRIES):
+            db = self._db
+            try:
+                with db.transaction(), db.cursor() as cur:
+                    cur.execute(
+                        "SELECT name, value FROM segmentql_meta "
+                        "WHERE name IN ('batches', 'counter') ORDER BY name FOR UPDATE"
+                    )
+                    meta = dict(cur.fetchall())
+                    counter = int(meta["counter"])
+                    # Every committed batch moves 'batches': if it is where our last commit
+                    # left it, what this process read before is still true.
+                    batches = int(meta["batches"])
+                    if batches != self._batches:
+                        self._cache.clear()
+                    changes = fold(self._cache.view(_PostgresView(cur, counter)))
+                    if not changes.empty:
+                        self._write(cur, changes)
+                        batches += 1
                         cur.execute(
-                            "SELECT value FROM segmentql_meta WHERE name = 'counter' FOR UPDATE"
+                            "UPDATE segmentql_meta SET value = %s WHERE name = 'batches'",
+                            (str(batches),),
                         )
-                        counter = int(cur.fetchone()[0])
-                        changes = fold(_PostgresView(cur, counter))
-                        if not changes.empty:
-                            self._write(cur, changes)
-                    return changes
-                except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
-                    time.sleep(0.01 * (attempt + 1))
-                except psycopg.OperationalError as exc:
-                    if db.closed or db.broken:
-                        self._db = self._connect()
-                    raise StoreError(
-                        f"{self.where}: cannot write the store ({_first_line(exc)}); nothing "
-                        "was applied"
-                    ) from None
-                except psycopg.Error as exc:
-                    raise StoreError(
-                        f"{self.where}: cannot write the store ({_first_line(exc)}); nothing "
-                        "was applied"
-                    ) from None
-            raise StoreError(
-                f"{self.where}: the batch conflicted with other writers {_RETRIES} times; "
-                "nothing was applied"
-            )
+                self._batches = batches
+                self._cache.committed(changes)
+                return changes
+            except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected):
+                self._cache.clear()
+                self._batches = None
+                time.sleep(0.01 * (attempt + 1))
+            except psycopg.Error as exc:
+                if isinstance(exc, psycopg.OperationalError) and (db.closed or db.broken):
+                    self._db = self._connect()
+                raise StoreError(
+                    f"{self.where}: cannot write the store ({_first_line(exc)}); nothing was "
+                    "applied"
+                ) from None
+        raise StoreError(
+            f"{self.where}: the batch conflicted with other writers {_RETRIES} times; "
+            "nothing was applied"
+        )
 
     def _write(self, cur: Any, changes: Changes) -> None:
         from segmentql.state.policy import StatePolicy

@@ -25,7 +25,7 @@ from typing import Any
 
 from pyrsistent import PMap, pmap, pset
 
-from segmentql.state.backend import Changes, Fold
+from segmentql.state.backend import Changes, Fold, ViewCache
 from segmentql.state.codec import (
     decode_event,
     decode_profile,
@@ -165,6 +165,8 @@ class SQLiteBackend:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._cache = ViewCache()
+        self._data_version: int | None = None
         self._db: sqlite3.Connection | None = self._open()
 
     # --- opening --------------------------------------------------------------------------
@@ -234,13 +236,21 @@ class SQLiteBackend:
                 db.execute("BEGIN IMMEDIATE")
                 try:
                     meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
-                    changes = fold(_SQLiteView(db, int(meta["counter"])))
+                    # What this process read before is still true unless another connection
+                    # committed since (SQLite's data_version moves only for those commits).
+                    version = db.execute("PRAGMA data_version").fetchone()[0]
+                    if version != self._data_version:
+                        self._cache.clear()
+                        self._data_version = version
+                    changes = fold(self._cache.view(_SQLiteView(db, int(meta["counter"]))))
                     if not changes.empty:
                         _write(db, changes)
                         if changes.deleted_user:
                             db.execute("UPDATE meta SET value = '1' WHERE name = 'scrub_pending'")
                     db.execute("COMMIT")
+                    self._cache.committed(changes)
                 except BaseException:
+                    self._cache.clear()
                     if db.in_transaction:
                         db.execute("ROLLBACK")
                     raise

@@ -14,7 +14,7 @@ key. Nothing is loaded at open, so opening costs the same whatever the size of t
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,10 +33,27 @@ EventInput = EventBase | Mapping[str, Any] | str | bytes
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-def _default_schema() -> SchemaLike:
-    from segmentql.schema import Schema
+class _DefaultSchema:
+    """`Schema.default()`, built on first use (so opening a store does not import the schema
+    package; the first patch checked does)."""
 
-    return Schema.default()
+    def _schema(self) -> Any:
+        from segmentql.schema import Schema
+
+        return Schema.default()
+
+    def type_at(self, variable: str, path: Sequence[str]) -> Any:
+        return self._schema().type_at(variable, path)
+
+    def variable(self, name: str) -> Any:
+        return self._schema().variable(name)
+
+
+_DEFAULT_SCHEMA = _DefaultSchema()
+
+
+def _default_schema() -> SchemaLike:
+    return _DEFAULT_SCHEMA
 
 
 class ProfileStore:

@@ -359,6 +359,9 @@ def event_tests(values: Strategy[ast.Expr] | None = None) -> Strategy[ast.EventT
             determiner = st.sampled_from(list(ast.TopicDeterminer))
         elif kind in (ast.EventKind.EVENT_OCCURRED, ast.EventKind.GOAL_COMPLETED):
             argument = strings
+        elif kind is ast.EventKind.LINK_OPENED:  # `opened a link "croct.com"`
+            argument = st.none() | st.builds(
+                ast.StringLiteral, st.sampled_from(["croct.com", "https://a.example/b?c=1#d"]))
         return st.builds(
             ast.EventTest, st.just(kind), st.booleans(), argument, determiner, crit, count,
             windows,

@@ -303,8 +303,10 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
                       + (f"; did you mean `{close[0]}`?" if close else ""), fixes=fixes)
     if prev_type in ("HALF", "NUMBER_OF"):
         what = "rounding mode" if prev_type == "HALF" else "unit"
+        close, fixes = _close_words(token, expected, span)
         return _error("Q120", span, f"expected a {what}{after}{found}",
-                      help=f"use one of {describe_expected(expected)}")
+                      help=f"use one of {describe_expected(expected)}"
+                      + (f"; did you mean `{close[0]}`?" if close else ""), fixes=fixes)
     quantifier_words = expected & {"SATISFIES", "SATISFY", "INDEXED", "ANY"}
     if prev is not None and before is not None and before.type in _QUANTIFIER_STARTS:
         quantifier_words |= expected & {"IN"}
@@ -338,11 +340,26 @@ def _unexpected_token(error: UnexpectedToken, state: ParseState) -> Diagnostic:
             )
         return _error("Q102", span, f"unexpected end of query; expected "
                       f"{describe_expected(expected)}{after}")
-    return _error(
-        "Q101", span, f"unexpected {_show(token)}; expected {describe_expected(expected)}{after}",
-        help="compare with '==' or 'is'; '=' only appears in 'let NAME = ...;'"
-        if token.type == "ASSIGN" else None,
+    close, fixes = _close_words(token, expected, span)
+    help_text = "compare with '==' or 'is'; '=' only appears in 'let NAME = ...;'" \
+        if token.type == "ASSIGN" else (f"did you mean `{close[0]}`?" if close else None)
+    return Diagnostic(
+        "Q101", Severity.ERROR,
+        f"unexpected {_show(token)}; expected {describe_expected(expected)}{after}", span,
+        help=help_text, suggestions=tuple(close), fixes=fixes,
     )
+
+
+def _close_words(
+    token: Token, expected: Iterable[str], span: Span
+) -> tuple[list[str], tuple[Fix, ...]]:
+    """A mistyped keyword (`wiht` where only `with` fits): the close ones, and their fixes."""
+    words = [describe(e).strip("'") for e in expected]
+    words = [w for w in words if w.replace(" ", "").isalpha()]
+    if token.type != "NAME" or not words or len(words) > 8:
+        return [], ()
+    close = did_you_mean(str(token), words, limit=2)
+    return close, tuple(Fix(f"Replace `{token}` with `{c}`", span, c) for c in close)
 
 
 def _precise_expected(error: UnexpectedToken) -> set[str]:

@@ -94,7 +94,9 @@ class QueryOrigin:
             if self.style == "|":
                 return first + line - 1, indent + column
         elif line == 1 and self._single_line():
-            return self.line, self.column + column - 1 + (1 if self.style else 0)
+            at = self.column + column - 1 + (1 if self.style else 0)
+            if self.line <= len(self.lines) and at <= len(self.lines[self.line - 1]) + 1:
+                return self.line, at  # else a plain scalar folded over several lines
         if text:
             snippet = text.split("\n")[0].strip()[:40]
             for number in range(self.line, min(len(self.lines), self.line + 200) + 1):
@@ -222,8 +224,14 @@ def load_yaml(text: str, path: str | Path) -> Any:
 # ------------------------------------------------------------------------------------------
 
 
-def read_audience_file(path: str | Path) -> AudienceFile:
-    """Read and validate an audience test file; `AudienceFileError` says what and where."""
+def read_audience_file(
+    path: str | Path, project_audiences: Mapping[str, str] | None = None
+) -> AudienceFile:
+    """Read and validate an audience test file; `AudienceFileError` says what and where.
+
+    `audiences` in the file is a mapping of names to queries, or a path (or list of paths,
+    relative to the file) of audience files; `project_audiences` (the project configuration's
+    audiences) supplies the names the file does not define."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -254,6 +262,8 @@ def read_audience_file(path: str | Path) -> AudienceFile:
             "`schema` is a path or a mapping", path, data.key_lines.get("schema")
         )
     audiences = data.get("audiences") or {}
+    if isinstance(audiences, str | list):
+        audiences = _audiences_from_files(audiences, path, data.key_lines.get("audiences"))
     if not isinstance(audiences, Mapping):
         raise AudienceFileError(
             "`audiences` maps names to queries", path, data.key_lines.get("audiences")
@@ -269,6 +279,8 @@ def read_audience_file(path: str | Path) -> AudienceFile:
             line = audiences.key_lines.get(name) if isinstance(audiences, LineMapping) else None
             raise AudienceFileError(f"audience {name!r}: the query must be a string", path, line)
         named[str(name)] = query
+    for name, query in (project_audiences or {}).items():
+        named.setdefault(name, query)
     raw_cases = data.get("cases")
     if raw_cases is None:
         raise AudienceFileError("no `cases`: nothing to test", path, data.line)
@@ -285,6 +297,42 @@ def read_audience_file(path: str | Path) -> AudienceFile:
         seen.add(case.name)
         cases.append(case)
     return AudienceFile(path, schema, named, cases)
+
+
+def load_audiences(path: Path) -> dict[str, str]:
+    """The named queries of an audience file (`{name: query}` at the top level or under
+    `audiences:`, a value a query or `{query: ...}`); `AudienceFileError` when unusable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AudienceFileError(f"cannot read the audience file: {exc}", path) from None
+    data = load_yaml(text, path)
+    if isinstance(data, Mapping) and isinstance(data.get("audiences"), Mapping):
+        data = data["audiences"]
+    if not isinstance(data, Mapping):
+        raise AudienceFileError("an audience file maps audience names to queries", path, 1)
+    named: dict[str, str] = {}
+    for name, query in data.items():
+        if isinstance(query, Mapping):
+            query = query.get("query")
+        if isinstance(query, str) and name not in ("schema", "description", "version"):
+            named[str(name)] = query
+    return named
+
+
+def _audiences_from_files(value: str | list[Any], path: Path, line: int | None
+                          ) -> dict[str, str]:
+    files = [value] if isinstance(value, str) else value
+    named: dict[str, str] = {}
+    for entry in files:
+        if not isinstance(entry, str):
+            raise AudienceFileError("`audiences` is a mapping, a file path or a list of paths",
+                                    path, line)
+        target = (path.parent / entry).resolve()
+        if not target.is_file():
+            raise AudienceFileError(f"audience file not found: {entry}", path, line)
+        named.update(load_audiences(target))
+    return named
 
 
 def _no_unknown_keys(

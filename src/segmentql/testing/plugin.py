@@ -3,8 +3,9 @@
 - Collects audience test files `test_*.audience.yaml` (`.yml`, `.json`): each case is a test
   item; a failure shows the query, the clause that decided the result and the values read, and
   points at the case's line. A malformed file is a collection error with file:line.
-- Fixtures: `audience_schema` (the `--audience-schema` file, else the default catalog;
-  override it in a conftest) and `evaluate_audience`.
+- Fixtures: `audience_schema` (the `--audience-schema` file, else the project
+  configuration's `schema`, else the default catalog; override it in a conftest) and
+  `evaluate_audience`. Cases may name the configuration's audiences.
 - `AudienceResult` comparisons that fail show the explanation.
 
 pytest loads this module in every run, so it imports nothing heavy at module level.
@@ -71,12 +72,39 @@ def pytest_assertrepr_compare(
 # ------------------------------------------------------------------------------------------
 
 
+def _project(config: pytest.Config) -> Any:
+    """The project configuration (segmentql.toml / [tool.segmentql]) found upwards from the
+    rootdir, or None; a broken one raises `ConfigError` (file, line, hint) each time."""
+    if _PROJECT not in config.stash:
+        from segmentql.config import find_config
+
+        config.stash[_PROJECT] = find_config(config.rootpath)
+    return config.stash[_PROJECT]
+
+
+def _project_audiences(config: pytest.Config) -> dict[str, str]:
+    """The named queries of the configuration's audience files (audience test cases may
+    refer to them by name)."""
+    if _AUDIENCES not in config.stash:
+        from segmentql.testing.audience_file import load_audiences
+
+        project = _project(config)
+        named: dict[str, str] = {}
+        for path in project.audience_paths if project is not None else ():
+            named.update(load_audiences(path))
+        config.stash[_AUDIENCES] = named
+    return config.stash[_AUDIENCES]
+
+
 def _option_schema(config: pytest.Config) -> Schema:
     from segmentql.schema import Schema
 
     path = config.getoption("--audience-schema")
     if not path:
-        return Schema.default()
+        project = _project(config)
+        if project is None or project.schema_path is None:
+            return Schema.default()
+        path = str(project.schema_path)
     cache: dict[str, Schema] = config.stash.setdefault(_SCHEMAS, {})
     resolved = str(Path(path).resolve())
     if resolved not in cache:
@@ -85,6 +113,8 @@ def _option_schema(config: pytest.Config) -> Schema:
 
 
 _SCHEMAS = pytest.StashKey[dict[str, Any]]()
+_PROJECT = pytest.StashKey[Any]()
+_AUDIENCES = pytest.StashKey[dict[str, str]]()
 
 
 def _shown(config: pytest.Config, path: Path) -> str:
@@ -102,8 +132,9 @@ def _shown(config: pytest.Config, path: Path) -> str:
 
 @pytest.fixture
 def audience_schema(request: pytest.FixtureRequest) -> Schema:
-    """The schema audiences are checked against: `--audience-schema PATH`, else the default
-    catalog. Override this fixture in a conftest.py to build one in Python."""
+    """The schema audiences are checked against: `--audience-schema PATH`, else the project
+    configuration's `schema`, else the default catalog. Override this fixture in a
+    conftest.py to build one in Python."""
     return _option_schema(request.config)
 
 
@@ -143,11 +174,14 @@ class AudienceTestFile(pytest.File):
     """A `test_*.audience.yaml` file: one item per case."""
 
     def collect(self) -> Iterator[AudienceCaseItem]:
+        from segmentql.config import ConfigError
         from segmentql.testing.audience_file import AudienceFileError, read_audience_file
 
         try:
-            spec = read_audience_file(self.path)
+            spec = read_audience_file(self.path, _project_audiences(self.config))
             schema = self._schema(spec)
+        except ConfigError as exc:
+            raise self.CollectError(f"invalid segmentql configuration: {exc}") from None
         except AudienceFileError as exc:
             where = _shown(self.config, self.path)
             if exc.line is not None:

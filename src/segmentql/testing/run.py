@@ -213,6 +213,12 @@ def _explained(summary: str, result: AudienceResult, origin: QueryOrigin | None 
         else:
             where = f"line {span.line}, column {span.column}"
         lines.append(f"decided by: {deciding.text} ({where})")
+    failure = explanation.error_diagnostic() if explanation is not None else None
+    if failure is not None:  # the run-time error with its source line and the values read
+        from segmentql.diagnostics import render_text
+
+        rendered = render_text(failure, result.query)
+        lines.append(_relocated(rendered, result.query, origin) if origin else rendered)
     lines.append("")
     lines.append(result.explain())
     return "\n".join(lines)

@@ -315,7 +315,7 @@ _TRACKED: dict[str, dict[str, st.SearchStrategy[Any]]] = {
                       "price": st.integers(0, 500)},
     "orderPlaced": {"orderId": st.sampled_from(("o1", "o2")), "total": st.integers(0, 900),
                     "currency": st.sampled_from(("EUR", "USD"))},
-    "linkOpened": {"link": st.sampled_from(("https://a.example", "/b"))},
+    "linkOpened": {"link": st.sampled_from(("https://a.example", "/b", "https://a.example/p?q=1#top"))},
     "userSignedIn": {},
     "goalCompleted": {"goalId": st.sampled_from(("g1", "g2"))},
 }
