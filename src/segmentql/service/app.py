@@ -105,6 +105,11 @@ class Service:
         self._owns_store = store is None and settings.store not in ("memory", ":memory:")
         self._closed = False
         self.store = store if store is not None else self._open_store()
+        #: Decide on the event loop itself, with no threadpool hop: the store is in this
+        #: process (memory) or a local SQLite file, whose reads are short and CPU-bound like
+        #: the evaluation, so a thread would only add its hand-over. A PostgreSQL store waits
+        #: on the network, so its decisions run in the threadpool.
+        self.decide_inline = "://" not in self.store.where
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
         self.metrics = Metrics()
 
@@ -442,7 +447,10 @@ def _routes(app: FastAPI) -> None:
     async def post_decide(request: Request, body: m.DecideRequest, key: AnyKey) -> Response:
         """Which audiences match the stored profile (or inline `variables`, server keys) plus
         the request context, with optional explanations."""
-        return _json(await run_in_threadpool(service_of(request).decide, body, key))
+        service = service_of(request)
+        if service.decide_inline:
+            return _json(service.decide(body, key))
+        return _json(await run_in_threadpool(service.decide, body, key))
 
     @app.post("/v1/evaluate", response_model=m.EvaluateResponse, tags=["decisions"],
               responses=responses(400, *auth_statuses, 403, 413, 422, 503))
