@@ -2,8 +2,9 @@
 refusing to start on a problem) and returns the FastAPI app. `app_from_env` is the factory
 uvicorn imports in every worker, so each worker opens its own store.
 
-Blocking work (store calls, evaluation) runs in the threadpool; files are watched by one
-background task per worker.
+Blocking work (store calls, evaluation) runs in the threadpool, except decisions on a memory
+or SQLite store, which run on the event loop (short, CPU-bound reads: a thread would only add
+its hand-over); files are watched by one background task per worker.
 """
 
 from __future__ import annotations
@@ -258,14 +259,15 @@ class Service:
         results: dict[str, bool] = {}
         errors: dict[str, m.EvaluationErrorOut] = {}
         explanations: dict[str, dict[str, Any]] | None = {} if body.explain else None
-        # All audiences in one call of the compiled set; True there is exactly what
-        # `evaluate` gives True for. Only an audience answering False may have met an error
-        # or run out of budget, so only those are evaluated again on their own, for the
-        # error (see docs/performance.md, "The service").
+        # All audiences (when all are asked for: an audience not asked for must cost
+        # nothing) in one call of the compiled set; True there is exactly what `evaluate`
+        # gives True for. Only an audience answering False may have met an error or run out
+        # of budget, so only those are evaluated again on their own, for the error (see
+        # docs/performance.md, "The service").
         together = catalog.together
         hits: Mapping[str, bool] = (
             together.evaluate(variables, now=now, time_zone=tz)
-            if together is not None and 2 * len(names) >= len(catalog.queries) else {}
+            if together is not None and len(set(names)) == len(catalog.queries) else {}
         )
         for name in names:
             query = catalog.queries[name]
