@@ -13,6 +13,9 @@ store holding the example profile (`u-42`, from `segmentql/examples/events.jsonl
 wrk (the Debian package) runs with 1 thread per worker and 16 connections per worker, so on a
 2-core machine wrk competes with the service for the CPU: the figures are a floor. The 1-minute
 load average before and after each run is printed, because other processes share the machine.
+On a loaded machine req/s swings with the load, so each run also prints the service's **CPU
+time per request** (`cpu µs`: user + system time of the `segmentql serve` processes over the
+run, from /proc, divided by the requests wrk completed), which other processes barely move.
 The rate limit is set high enough never to refuse a request but stays on (its cost counts).
 """
 
@@ -119,6 +122,26 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` and its descendants (Linux /proc; NaN
+    elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        proc = Path(f"/proc/{current}")
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in (proc / "task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            if current == pid:
+                return float("nan")
+    return total
+
+
 def wrk(url: str, path: str, script: str | None, workers: int, seconds: int,
         tmp: Path) -> dict[str, float]:
     argv = ["wrk", f"-t{workers}", f"-c{16 * workers}", f"-d{seconds}s", "--latency",
@@ -130,12 +153,14 @@ def wrk(url: str, path: str, script: str | None, workers: int, seconds: int,
     output = subprocess.run([*argv, url + path], capture_output=True, text=True,
                             timeout=seconds + 60).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    done = re.search(r"(\d+) requests in", output)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     return {
         "rps": rps,
         "p99_ms": float(p99.group(1)) * _UNITS[p99.group(2)] if p99 else float("nan"),
         "non_2xx": float(errors.group(1)) if errors else 0.0,
+        "requests": float(done.group(1)) if done else rps * seconds,
     }
 
 
@@ -155,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     decide_body = json.dumps({"user_id": "u-42", "context": request})
     print(f"wrk {seconds} s per run, 16 connections per worker, on {os.cpu_count()} cores")
     print(f"{'workers':>7} {'load':>14} {'endpoint':>8} {'req/s':>9} {'events/s':>9} "
-          f"{'p99 ms':>7} {'vs healthz':>10} {'non-2xx':>7}")
+          f"{'p99 ms':>7} {'vs healthz':>10} {'non-2xx':>7} {'cpu µs':>7}")
     for workers in [int(w) for w in args.workers.split(",")]:
         with tempfile.TemporaryDirectory(prefix="bench-serve-") as name:
             tmp = Path(name)
@@ -180,8 +205,11 @@ def main(argv: list[str] | None = None) -> int:
                 baseline = None
                 for label, path, script in runs:
                     before = os.getloadavg()[0]
+                    cpu_before = cpu_seconds(process.pid)
                     figures = wrk(url, path, script, workers, seconds, tmp)
+                    cpu = cpu_seconds(process.pid) - cpu_before
                     after = os.getloadavg()[0]
+                    figures["cpu_us_per_request"] = cpu / max(figures["requests"], 1) * 1e6
                     baseline = baseline or figures["rps"]
                     per_request = 100 if label == "events" else 1
                     row = {"workers": workers, "endpoint": label, **figures,
@@ -193,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                         else f"{'':>9}"
                     print(f"{workers:>7} {before:6.2f}->{after:6.2f} {label:>8} "
                           f"{figures['rps']:9.0f} {events_s} {figures['p99_ms']:7.1f} "
-                          f"{figures['rps'] / baseline:10.2f} {int(figures['non_2xx']):>7}")
+                          f"{figures['rps'] / baseline:10.2f} {int(figures['non_2xx']):>7} "
+                          f"{figures['cpu_us_per_request']:7.0f}")
             finally:
                 stop(process)
     if args.json:

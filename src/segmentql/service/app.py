@@ -2,8 +2,9 @@
 refusing to start on a problem) and returns the FastAPI app. `app_from_env` is the factory
 uvicorn imports in every worker, so each worker opens its own store.
 
-Blocking work (store calls, evaluation) runs in the threadpool; files are watched by one
-background task per worker.
+Blocking work (store calls, evaluation) runs in the threadpool, except decisions on a memory
+or SQLite store, which run on the event loop (short, CPU-bound reads: a thread would only add
+its hand-over); files are watched by one background task per worker.
 """
 
 from __future__ import annotations
@@ -105,6 +106,11 @@ class Service:
         self._owns_store = store is None and settings.store not in ("memory", ":memory:")
         self._closed = False
         self.store = store if store is not None else self._open_store()
+        #: Decide on the event loop itself, with no threadpool hop: the store is in this
+        #: process (memory) or a local SQLite file, whose reads are short and CPU-bound like
+        #: the evaluation, so a thread would only add its hand-over. A PostgreSQL store waits
+        #: on the network, so its decisions run in the threadpool.
+        self.decide_inline = "://" not in self.store.where
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
         self.metrics = Metrics()
 
@@ -253,10 +259,21 @@ class Service:
         results: dict[str, bool] = {}
         errors: dict[str, m.EvaluationErrorOut] = {}
         explanations: dict[str, dict[str, Any]] | None = {} if body.explain else None
+        # All audiences (when all are asked for: an audience not asked for must cost
+        # nothing) in one call of the compiled set; True there is exactly what `evaluate`
+        # gives True for. Only an audience answering False may have met an error or run out
+        # of budget, so only those are evaluated again on their own, for the error (see
+        # docs/performance.md, "The service").
+        together = catalog.together
+        hits: Mapping[str, bool] = (
+            together.evaluate(variables, now=now, time_zone=tz)
+            if together is not None and len(set(names)) == len(catalog.queries) else {}
+        )
         for name in names:
             query = catalog.queries[name]
             try:
-                results[name] = query.evaluate(variables, now=now, time_zone=tz) is True
+                results[name] = hits.get(name) is True or (
+                    query.evaluate(variables, now=now, time_zone=tz) is True)
             except EvaluationError as exc:
                 if exc.code in BUDGET_CODES:
                     raise Problem(
@@ -432,7 +449,10 @@ def _routes(app: FastAPI) -> None:
     async def post_decide(request: Request, body: m.DecideRequest, key: AnyKey) -> Response:
         """Which audiences match the stored profile (or inline `variables`, server keys) plus
         the request context, with optional explanations."""
-        return _json(await run_in_threadpool(service_of(request).decide, body, key))
+        service = service_of(request)
+        if service.decide_inline:
+            return _json(service.decide(body, key))
+        return _json(await run_in_threadpool(service.decide, body, key))
 
     @app.post("/v1/evaluate", response_model=m.EvaluateResponse, tags=["decisions"],
               responses=responses(400, *auth_statuses, 403, 413, 422, 503))

@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 from segmentql.compiler import Query, compile_query
+from segmentql.compiler.audiences import AudienceSet
+from segmentql.compiler.codegen import CodegenError
 from segmentql.errors import QueryError
 
 log = logging.getLogger("segmentql.service")
@@ -37,6 +39,9 @@ class Catalog:
     queries: Mapping[str, Query] = field(default_factory=dict)
     #: SHA-256 (first 12 hex digits) of the file's bytes, shown by `/readyz`.
     version: str = "empty"
+    #: The same queries compiled together (one call answers all of them; see `decide` in
+    #: app.py), or None when there are none or they could not be compiled together.
+    together: AudienceSet | None = None
 
 
 def parse_audiences(text: str, where: str) -> dict[str, str]:
@@ -75,7 +80,14 @@ def compile_catalog(texts: Mapping[str, str], schema: Any, version: str, where: 
                     )
     if problems:
         raise AudiencesError(where, problems)
-    return Catalog(queries, version)
+    together: AudienceSet | None = None
+    if queries:
+        try:
+            together = AudienceSet(queries, getattr(schema, "functions", None))
+        except CodegenError as exc:  # each query compiled alone: decide one by one
+            log.warning("%s: the audiences cannot be compiled together (%s); each is "
+                        "evaluated alone", where, exc.message)
+    return Catalog(queries, version, together)
 
 
 class AudienceRegistry:
