@@ -67,7 +67,8 @@ def json_problem(value: object, where: str = "value") -> str | None:
     return f"{where} has a {type(value).__name__}, which is not a JSON value"
 
 
-#: Scalar types `json_problem` accepts without further checks (floats need one: finite).
+#: Scalar types `json_problem` accepts without further checks (floats need one: finite),
+#: and `freeze` and `thaw` return as they are.
 _PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
 
 
@@ -105,6 +106,8 @@ def add_numbers(a: int | float, b: int | float) -> int | float:
 
 def freeze(value: JsonValue) -> Any:
     """A plain JSON value as nested pyrsistent structures."""
+    if type(value) in _PLAIN_SCALARS:
+        return value
     if isinstance(value, (PMap, PVector)):
         return value
     if isinstance(value, Mapping):
@@ -116,6 +119,8 @@ def freeze(value: JsonValue) -> Any:
 
 def thaw(value: Any) -> JsonValue:
     """A frozen value as fresh plain `dict`/`list` objects (never shared with the state)."""
+    if type(value) in _PLAIN_SCALARS:
+        return value
     if isinstance(value, PMap):
         return {key: thaw(item) for key, item in value.items()}
     if isinstance(value, PVector):
