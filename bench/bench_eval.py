@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
 import statistics
 import sys
@@ -61,6 +62,35 @@ P3: dict[str, Any] = {
     "session": {"id": "s3", "plan": "premium", "device": "mobile", "pageviews": 3},
 }
 PROFILES = [P1, P2, P3]
+
+# The same profiles as a store snapshot gives them: the user's traits go through a real
+# `ProfileStore` (which keeps attributes that are not standard, such as `plan`, under
+# `custom`), the session's attributes are custom ones; `Snapshot` is the store's own class.
+STORE_IDS = {"u1": "s1", "u2": "s2", "u3": "s3"}
+
+
+def store_snapshots() -> list[Any]:
+    from segmentql.state import ProfileStore
+    from segmentql.state.snapshot import Snapshot
+
+    store = ProfileStore()
+    out = []
+    for profile in PROFILES:
+        user = dict(profile["user"])
+        user_id = user.pop("id")
+        store.apply([{"type": "identify", "user_id": user_id, "traits": user}])
+        variables = dict(store.snapshot(user_id=user_id).items())
+        session = dict(profile["session"])
+        variables["session"] = {"id": session.pop("id"), "custom": session}
+        out.append(Snapshot(variables))
+    return out
+
+
+def prepared_profiles() -> list[Any]:
+    """The plain profiles prepared once (`segmentql.prepare`), as a request would."""
+    from segmentql import prepare
+
+    return [prepare(p) for p in PROFILES]
 
 
 def _user(v: Any) -> Any:
@@ -174,8 +204,7 @@ RULES: dict[str, tuple[str, str, Callable[[Any], bool], list[bool]]] = {
 }
 
 
-def _loop(f: Callable[[Any], Any], n: int) -> int:
-    profiles = PROFILES
+def _loop(f: Callable[[Any], Any], n: int, profiles: list[Any] = PROFILES) -> int:
     t0 = perf()
     for _ in range(n):
         for p in profiles:
@@ -198,48 +227,60 @@ def _calibrate_with(loop: Callable[[Callable[[Any], Any], int], int], f: Callabl
 
 
 def paired(base: Callable[[Any], Any], ours: Callable[[Any], Any], repeats: int,
-           target_ns: int) -> tuple[float, float, float]:
+           target_ns: int, inputs: list[Any] = PROFILES) -> tuple[float, float, float]:
     """ns per call of each, interleaved run by run: the minimum over runs (the least
     disturbed by other processes on a shared machine), and the median of the ratios of
-    the runs taken side by side (adjacent in time, so a change of load cancels out)."""
+    the runs taken side by side (adjacent in time, so a change of load cancels out).
+    `base` always reads the plain profiles; `ours` reads `inputs` (the same profiles as
+    plain dicts, prepared, or store snapshots)."""
     n_base = _calibrate(base, target_ns)
-    n_ours = _calibrate(ours, target_ns)
+    n_ours = _calibrate_with(lambda f, n: _loop(f, n, inputs), ours, target_ns)
     b: list[float] = []
     o: list[float] = []
     gc.disable()
     try:
         for _ in range(repeats):
             b.append(_loop(base, n_base) / (n_base * len(PROFILES)))
-            o.append(_loop(ours, n_ours) / (n_ours * len(PROFILES)))
+            o.append(_loop(ours, n_ours, inputs) / (n_ours * len(PROFILES)))
     finally:
         gc.enable()
     return min(b), min(o), statistics.median(x / y for x, y in zip(o, b, strict=True))
 
 
 def compile_time_us(text: str, repeats: int) -> dict[str, float]:
-    """Median µs of parse + check + codegen ("total"), of parse + check ("check") and of
-    codegen alone, cold: the query cache is bypassed and the code-object cache (shared by
-    queries of one shape) is emptied before each run; "codegen_warm" is codegen when a
-    query of the same shape was compiled before."""
+    """Median µs, cold (the query cache bypassed, the code-object cache shared by queries of
+    one shape emptied before each run): parse + check + code generation ("total"), parse +
+    check ("check"), code generation ("codegen": the Python source; CPython's `compile()`
+    of it is deferred to the first call), and the first `matches` call ("first_call": that
+    `compile()` and the call). "codegen_warm" is code generation when a query of the same
+    shape was compiled before (its code object is reused, nothing is deferred)."""
     total: list[float] = []
     check: list[float] = []
     codegen: list[float] = []
+    first: list[float] = []
     warm: list[float] = []
+    total_cpu: list[float] = []
     for _ in range(repeats):
         compile_source.cache_clear()
+        c0 = time.thread_time_ns()
         t0 = perf()
         ast, diagnostics = analyze_query(text, None, bool)
         t1 = perf()
-        compile_ast(ast, text, diagnostics=diagnostics)
+        query = compile_ast(ast, text, diagnostics=diagnostics)
         t2 = perf()
-        compile_ast(ast, text, diagnostics=diagnostics)
+        total_cpu.append((time.thread_time_ns() - c0) / 1000)
+        query.matches(P1)
         t3 = perf()
+        compile_ast(ast, text, diagnostics=diagnostics)
+        t4 = perf()
         total.append((t2 - t0) / 1000)
         check.append((t1 - t0) / 1000)
         codegen.append((t2 - t1) / 1000)
-        warm.append((t3 - t2) / 1000)
+        first.append((t3 - t2) / 1000)
+        warm.append((t4 - t3) / 1000)
     return {"total": statistics.median(total), "check": statistics.median(check),
-            "codegen": statistics.median(codegen), "codegen_warm": statistics.median(warm)}
+            "codegen": statistics.median(codegen), "first_call": statistics.median(first),
+            "codegen_warm": statistics.median(warm), "total_cpu": statistics.median(total_cpu)}
 
 
 #: The compile-time target's yardstick: a five-clause rule of the usual kind.
@@ -249,7 +290,7 @@ FIVE_CLAUSES = (
 )
 
 
-def reference_compile_us(repeats: int = 50) -> float:
+def reference_compile_us(repeats: int = 51) -> float:
     """CPython's own `compile()` of a plain 1 KB function: the machine's yardstick for
     compile times (code generation ends in one such call)."""
     source = "def f(p):\n" + "".join(
@@ -513,42 +554,59 @@ def measure_peers(repeats: int, target_ns: int) -> list[dict[str, Any]]:
     return rows
 
 
-def run(full: bool) -> dict[str, Any]:
-    repeats = 41 if full else 15
-    target = 10_000_000 if full else 4_000_000
+def run(full: bool, rules_only: bool = False) -> dict[str, Any]:
+    # Many short runs, alternating: on a shared machine a run is often cut by another
+    # process; short ones are cut less often, and the median of pair ratios ignores those.
+    repeats = 301 if full else 101
+    target = 1_000_000 if full else 500_000
     rows = []
+    load_start = os.getloadavg()
+    snapshots = store_snapshots()
+    prepared = prepared_profiles()
     for rule_id, (title, text, base, expected) in RULES.items():
         ast, diagnostics = analyze_query(text, None, bool)
         query = compile_ast(ast, text, diagnostics=diagnostics)
         got = [query.matches(p) for p in PROFILES]
         assert [base(p) for p in PROFILES] == expected, (rule_id, "baseline")
         assert got == expected, (rule_id, got, expected)
+        assert [query.matches(p) for p in snapshots] == expected, (rule_id, "snapshots")
+        assert [query.matches(p) for p in prepared] == expected, (rule_id, "prepared")
         base_ns, ours_ns, pair_ratio = paired(base, query.matches, repeats, target)
+        _, snap_ns, snap_ratio = paired(base, query.matches, repeats, target, snapshots)
+        _, prep_ns, prep_ratio = paired(base, query.matches, repeats, target, prepared)
         times = compile_time_us(text, 30 if full else 15)
         clauses = sum(1 for n in ast.walk() if type(n).__name__ in ("Test", "Comparison"))
         rows.append({
             "rule": rule_id, "title": title, "query": text, "clauses": clauses,
             "base_ns": base_ns, "ours_ns": ours_ns, "ratio": ours_ns / base_ns,
             "pair_ratio": pair_ratio,
+            "snapshot_ns": snap_ns, "snapshot_ratio": snap_ratio,
+            "prepared_ns": prep_ns, "prepared_ratio": prep_ratio,
             "compile_us": times["total"], "check_us": times["check"],
             "codegen_us": times["codegen"], "codegen_warm_us": times["codegen_warm"],
-            "results": got,
+            "first_call_us": times["first_call"], "results": got,
         })
         print(f"({rule_id}) {title:38s} base {base_ns:6.0f} ns  segmentql {ours_ns:6.0f} ns"
-              f"  ratio {ours_ns / base_ns:4.2f}x (pairs {pair_ratio:4.2f}x)  compile {times['total']:6.0f} us"
+              f"  ratio {ours_ns / base_ns:4.2f}x (pairs {pair_ratio:4.2f}x; store snapshots"
+              f" {snap_ratio:4.2f}x, prepared {prep_ratio:4.2f}x)  compile {times['total']:6.0f} us"
               f" (parse+check {times['check']:4.0f}, codegen {times['codegen']:4.0f},"
               f" warm {times['codegen_warm']:3.0f})", file=sys.stderr, flush=True)
-    five = compile_time_us(FIVE_CLAUSES, 30 if full else 15)
-    print(f"five-clause rule: compile {five['total']:.0f} us (parse+check {five['check']:.0f},"
-          f" codegen {five['codegen']:.0f}, warm {five['codegen_warm']:.0f})", file=sys.stderr)
+    if rules_only:
+        return {"rules": rows}
+    five = compile_time_us(FIVE_CLAUSES, 101 if full else 31)
+    print(f"five-clause rule: compile {five['total']:.0f} us (CPU {five['total_cpu']:.0f} us;"
+          f" parse+check {five['check']:.0f},"
+          f" codegen {five['codegen']:.0f}, warm {five['codegen_warm']:.0f}); first call "
+          f"{five['first_call']:.0f} us", file=sys.stderr)
     audiences = audience_throughput(1000, 5 if full else 3)
     # Peers cost 10-1000x more per call: fewer repeats keep the quick run short.
-    peer_rows = measure_peers(15 if full else 5, target)
+    peer_rows = measure_peers(41 if full else 15, target * 4)
     print(f"1,000 audiences: {audiences['us_per_set']:.0f} us per profile "
           f"({audiences['ns_per_audience']:.0f} ns per audience)", file=sys.stderr)
     return {
         "machine": f"Python {platform.python_version()} ({platform.python_implementation()}), "
-                   f"{platform.machine()}, load {__import__('os').getloadavg()}",
+                   f"{platform.machine()}, {os.cpu_count()} CPUs, load average (1, 5, 15 min) "
+                   f"{_load(load_start)} at the start, {_load(os.getloadavg())} at the end",
         "mode": "full" if full else "quick",
         "rules": rows,
         "five_clauses": {"query": FIVE_CLAUSES, **five},
@@ -559,30 +617,43 @@ def run(full: bool) -> dict[str, Any]:
     }
 
 
+def _load(load: tuple[float, float, float]) -> str:
+    return "/".join(f"{x:.1f}" for x in load)
+
+
 def markdown(result: dict[str, Any]) -> str:
     out = [
         f"Machine: {result['machine']}; mode: {result['mode']}.",
         "",
-        "| rule | query | clauses | hand-written ns | segmentql ns | ratio | ratio, median "
-        "of pairs | compile µs "
-        "(parse+check+codegen) | parse+check µs | codegen µs | codegen µs, shape seen |",
+        "| rule | query | hand-written ns | segmentql ns, plain dicts | × hand-written, "
+        "plain dicts | × hand-written, `prepare`d | × hand-written, store snapshots | "
+        "fastest peer ÷ segmentql, fastest runs (plain / prepared / snapshots) | compile µs cold "
+        "(parse+check / codegen) | first call µs | codegen µs, shape seen |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    lead = peer_lead(result)
     for r in result["rules"]:
         query = r["query"].replace("|", "\\|")
+        ahead = lead.get(r["rule"])
+        ahead_cell = "—" if ahead is None else (
+            f"{ahead[1]:.1f}× / {ahead[2]:.1f}× / {ahead[3]:.1f}× ({ahead[0]})")
         out.append(
-            f"| ({r['rule']}) {r['title']} | `{query}` | {r['clauses']} | {r['base_ns']:.0f} | "
-            f"{r['ours_ns']:.0f} | {r['ratio']:.2f}× | {r['pair_ratio']:.2f}× | "
-            f"{r['compile_us']:.0f} | "
-            f"{r['check_us']:.0f} | {r['codegen_us']:.0f} | {r['codegen_warm_us']:.0f} |"
+            f"| ({r['rule']}) {r['title']} | `{query}` | {r['base_ns']:.0f} | "
+            f"{r['ours_ns']:.0f} | {r['pair_ratio']:.2f}× | {r['prepared_ratio']:.2f}× | "
+            f"{r['snapshot_ratio']:.2f}× | {ahead_cell} | "
+            f"{r['compile_us']:.0f} ({r['check_us']:.0f} / {r['codegen_us']:.0f}) | "
+            f"{r['first_call_us']:.0f} | {r['codegen_warm_us']:.0f} |"
         )
     a = result["audiences"]
     five = result["five_clauses"]
     out += [
         "",
         f"Five-clause rule `{five['query']}`: compile {five['total']:.0f} µs cold "
-        f"(parse + check {five['check']:.0f}, codegen {five['codegen']:.0f}); codegen "
-        f"{five['codegen_warm']:.0f} µs with the shape seen.",
+        f"({five['total_cpu']:.0f} µs of CPU time) "
+        f"(parse + check {five['check']:.0f}, codegen {five['codegen']:.0f}); the first "
+        f"`matches` call, which runs CPython's `compile()` of the generated source, "
+        f"{five['first_call']:.0f} µs; codegen {five['codegen_warm']:.0f} µs with the shape "
+        f"seen.",
         "",
         f"Audience set: {a['audiences']:,} audiences compiled in {a['compile_s']:.2f} s; "
         f"one `AudienceSet.evaluate` against one profile takes {a['us_per_set']:.0f} µs "
@@ -595,6 +666,25 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     out += peers_markdown(result)
     return "\n".join(out) + "\n"
+
+
+def peer_lead(result: dict[str, Any]) -> dict[str, tuple[str, float, float, float]]:
+    """Per rule: the fastest correct peer and how many times segmentql is ahead of it from
+    plain dicts, prepared variables and store snapshots: the ratio of the fastest runs'
+    times per call (the runs least disturbed by other processes; a peer's runs are longer
+    than segmentql's, so under load their pair ratios are disturbed more)."""
+    out: dict[str, tuple[str, float, float, float]] = {}
+    rows = {r["rule"]: r for r in result["rules"]}
+    for row in result.get("peer_rows", []):
+        if "error" in row or row["verdict"] == "wrong":
+            continue
+        ours = rows[row["rule"]]
+        best = out.get(row["rule"])
+        peer = row["peer_ns"]
+        if best is None or peer / ours["ours_ns"] < best[1]:
+            out[row["rule"]] = (row["peer"], peer / ours["ours_ns"],
+                                peer / ours["prepared_ns"], peer / ours["snapshot_ns"])
+    return out
 
 
 def _cost(ns: float, ratio: float) -> str:
@@ -649,8 +739,12 @@ def main() -> int:
     parser.add_argument("--full", action="store_true", help="more repeats, longer runs")
     parser.add_argument("--md", help="write the markdown table here")
     parser.add_argument("--json", help="write the raw results here")
+    parser.add_argument("--rules-only", action="store_true",
+                        help="only the evaluation ratios (no compile, audience or peer figures)")
     args = parser.parse_args()
-    result = run(args.full)
+    result = run(args.full, args.rules_only)
+    if args.rules_only:
+        return 0
     text = markdown(result)
     print(text)
     if args.md:

@@ -12,7 +12,7 @@ The public surface is small and stable (see docs/api.md):
     format(text) -> str                canonical formatting
     Query.evaluate / .matches / .explain(variables, *, now=None, time_zone="UTC")
     compile_audiences({name: text}, schema=None) -> AudienceSet
-    prepare(variables) -> Prepared     variables read faster by every query (same results)
+    prepare(variables) -> dict         variables read faster by every query (same results)
     Schema.load(path) / Schema.default()
     ProfileStore() / ProfileStore.open(path)
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from segmentql.compiler.explain import Explanation
     from segmentql.compiler.query import Query
     from segmentql.runtime.budget import Budget
-    from segmentql.runtime.prepared import Prepared
     from segmentql.schema import Schema
     from segmentql.state import ProfileStore
     from segmentql.syntax.ast import Expr
@@ -137,10 +136,11 @@ def compile_audiences(
     return compile_set(audiences, schema, budget=budget or DEFAULT_BUDGET)
 
 
-def prepare(variables: Mapping[str, Any]) -> Prepared:
-    """`variables` prepared once for many evaluations (a read-only mapping equal to it):
-    `custom` attributes resolved and names case-folded up front, so every query reads it
-    with one dict lookup per attribute and gives the same results as on `variables`."""
+def prepare(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """`variables` prepared once for many evaluations: a plain dict of the same variables
+    with `custom` attributes resolved and names case-folded up front (see docs/performance.md),
+    so every query reads an attribute with one dict lookup and gives the same results as on
+    `variables`."""
     from segmentql.runtime.prepared import prepare as prepare_variables
 
     return prepare_variables(variables)

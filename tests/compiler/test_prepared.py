@@ -12,7 +12,7 @@ import pytest
 
 import segmentql
 from segmentql.compiler import compile_audiences
-from segmentql.runtime.prepared import FOLDED, Prepared, is_view, prepare, view_of
+from segmentql.runtime.prepared import FOLDED, Prepared, is_view, original, prepare, view_of
 from segmentql.state import ProfileStore
 
 QUERIES = [
@@ -55,11 +55,16 @@ PROFILES: list[dict[str, Any]] = [
 ]
 
 
+def _forms(profile: dict[str, Any]) -> list[Any]:
+    """`profile` prepared (a plain dict of views) and as a `Prepared` (a store snapshot's
+    class)."""
+    return [segmentql.prepare(profile), Prepared(profile)]
+
+
 @pytest.mark.parametrize("text", QUERIES)
 def test_prepared_variables_give_the_plain_results(text: str) -> None:
     query = segmentql.compile(text)
-    for profile in PROFILES:
-        prepared = segmentql.prepare(profile)
+    for profile, prepared in [(p, f) for p in PROFILES for f in _forms(p)]:
         now = "2024-06-01T00:00:00Z"
         assert query.matches(prepared) is query.matches(profile), (text, profile)
         assert query.matches(prepared, now=now) is query.matches(profile, now=now)
@@ -79,7 +84,8 @@ def test_prepared_variables_give_the_plain_results(text: str) -> None:
 def test_audience_sets_read_prepared_variables_like_plain_ones() -> None:
     audiences = compile_audiences({f"q{i}": text for i, text in enumerate(QUERIES)})
     for profile in PROFILES:
-        assert audiences.evaluate(segmentql.prepare(profile)) == audiences.evaluate(profile)
+        for prepared in _forms(profile):
+            assert audiences.evaluate(prepared) == audiences.evaluate(profile)
 
 
 def test_the_case_of_a_name_never_changes_the_result() -> None:
@@ -87,24 +93,38 @@ def test_the_case_of_a_name_never_changes_the_result() -> None:
     for text in ("user's plan", "user's PLAN", "user's Plan"):
         query = segmentql.compile(text)
         assert query.evaluate(profile) == "pro"
-        assert query.evaluate(segmentql.prepare(profile)) == "pro"
+        for prepared in _forms(profile):
+            assert query.evaluate(prepared) == "pro"
 
 
 def test_a_view_resolves_custom_in_front_and_folds_names() -> None:
-    view = view_of({"plan": "free", "firstName": "Ann", "age": None,
-                    "custom": {"Plan": "pro", "x": None}})
+    user = {"plan": "free", "firstName": "Ann", "age": None, "custom": {"Plan": "pro", "x": None}}
+    view = view_of(user)
     assert view == {"plan": "pro", "Plan": "pro", "firstName": "Ann", "firstname": "Ann",
-                    "age": None, FOLDED: True}
-    assert is_view(view)
+                    "age": None, FOLDED: user}
+    assert is_view(view) and original(view) is user and original(user) is user
     assert view_of({"plan": 1, "PLAN": 2}) is None
     assert view_of({"custom": {"a": 1, "A": 2}}) is None
     assert view_of(["not", "a", "dict"]) is None
 
 
-def test_the_mapping_face_is_the_variables_as_given() -> None:
-    given = {"user": {"plan": "free", "custom": {"Plan": "pro"}}, "n": 3}
+def test_prepare_gives_a_plain_dict_of_views() -> None:
+    given = {"user": {"plan": "free", "custom": {"Plan": "pro"}}, "n": 3,
+             "session": {"a": 1, "A": 2}}
     prepared = prepare(given)
-    assert isinstance(prepared, Prepared)
+    assert prepared.__class__ is dict and list(prepared) == ["user", "n", "session"]
+    assert is_view(prepared["user"]) and original(prepared["user"]) is given["user"]
+    assert prepared["n"] == 3 and prepared["session"] is given["session"]  # ambiguous: no view
+    assert prepare(prepared) == prepared
+    assert prepare(Prepared(given)) == prepared
+    query = segmentql.compile("user is not empty and session's a is 1 and user's PLAN is \"pro\"")
+    assert query.matches(prepared) is True
+    assert segmentql.compile("user's custom's Plan is \"pro\"").matches(prepared) is True
+
+
+def test_the_mapping_face_of_a_prepared_is_the_variables_as_given() -> None:
+    given = {"user": {"plan": "free", "custom": {"Plan": "pro"}}, "n": 3}
+    prepared = Prepared(given)
     assert prepared == given and dict(prepared) == given and prepared.copy() == given
     assert prepared["user"] is given["user"] and prepared.get("user") is given["user"]
     assert list(prepared) == ["user", "n"] and len(prepared) == 2 and "user" in prepared
@@ -112,7 +132,6 @@ def test_the_mapping_face_is_the_variables_as_given() -> None:
     assert json.loads(json.dumps(prepared)) == given
     assert pickle.loads(pickle.dumps(prepared)) == given
     assert repr(prepared) == f"Prepared({given!r})"
-    assert prepare(prepared) is prepared
     with pytest.raises(TypeError):
         prepared["user"] = {}
     with pytest.raises(TypeError):
@@ -130,6 +149,9 @@ def test_store_snapshots_carry_views() -> None:
     query = segmentql.compile('user\'s plan is "pro" and user\'s PLAN is "pro"')
     assert query.matches(snapshot) is True
     assert query.matches(snapshot.copy()) is True
-    count = len(snapshot["events"])
+    count = len(store.snapshot(user_id="u1")["events"])
+    assert query.matches(prepare(snapshot)) is True
+    # events not built yet: the prepared form reads them through the snapshot
+    assert segmentql.compile(f"count of events is {count}").matches(prepare(snapshot)) is True
     assert segmentql.compile(f"count of events is {count}").matches(snapshot) is True
     assert snapshot.to_json()["user"]["custom"] == {"plan": "pro"}

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from segmentql.compiler import compile_audiences, compile_query
 from segmentql.runtime.errors import ErrorValue
-from segmentql.runtime.prepared import prepare
+from segmentql.runtime.prepared import Prepared, prepare
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 40), st.sampled_from([0.3, 1.0, -2.5]),
@@ -137,12 +137,12 @@ CASE_QUERIES = [compile_query(text) for text in (
 
 @given(profiles)
 def test_prepared_path_agrees(profile: dict[str, Any]) -> None:
-    prepared = prepare(profile)
-    for query in [q for pair in COMPILED for q in pair] + CASE_QUERIES:
-        assert query.matches(prepared) is query.matches(profile), (query.text, profile)
-        expected = _value(query, profile)
-        assert _value(query, prepared) == expected, (query.text, profile)
-    assert AUDIENCE_SET.evaluate(prepared) == AUDIENCE_SET.evaluate(profile)
+    for prepared in (prepare(profile), Prepared(profile)):
+        for query in [q for pair in COMPILED for q in pair] + CASE_QUERIES:
+            assert query.matches(prepared) is query.matches(profile), (query.text, profile)
+            expected = _value(query, profile)
+            assert _value(query, prepared) == expected, (query.text, profile)
+        assert AUDIENCE_SET.evaluate(prepared) == AUDIENCE_SET.evaluate(profile)
 
 
 AUDIENCES = {f"t{i}": p for i, (p, _) in enumerate(TESTS)}

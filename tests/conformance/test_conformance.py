@@ -4,7 +4,7 @@ One test per case, id `<file>::<name>`. Each case is compiled with
 `segmentql.compiler.compile_query` and evaluated with its `variables`, `now` and `time_zone`;
 the result must conform to `expected` (typed tags decoded), or the stated error must be raised
 in the stated phase. `Query.explain` must give the same value, and so must the variables
-`prepare`d (the form store snapshots take); `Query.matches` is checked too: True exactly when
+`prepare`d and as a `Prepared` (the class of store snapshots); `Query.matches` is checked too: True exactly when
 the result is `true`, and never raising on data.
 """
 
@@ -24,7 +24,7 @@ pytest.importorskip(
 from conformance_corpus import Case, decode, load_all, mismatch, parse_datetime  # noqa: E402
 
 from segmentql.errors import EvaluationError, QueryError  # noqa: E402
-from segmentql.runtime.prepared import prepare  # noqa: E402
+from segmentql.runtime.prepared import Prepared, prepare  # noqa: E402
 
 CASES = load_all()
 
@@ -75,8 +75,8 @@ def test_case(case: Case) -> None:
     explained = query.explain(variables, **kwargs).value  # type: ignore[attr-defined]
     why = mismatch(expected, explained)
     assert why is None, f"explain: {why}"
-    prepared = prepare(variables)
-    why = mismatch(expected, query.evaluate(prepared, **kwargs))  # type: ignore[attr-defined]
-    assert why is None, f"prepared: {why}"
-    assert query.matches(prepared, **kwargs) is (expected is True)  # type: ignore[attr-defined]
+    for prepared in (prepare(variables), Prepared(variables)):
+        why = mismatch(expected, query.evaluate(prepared, **kwargs))  # type: ignore[attr-defined]
+        assert why is None, f"{type(prepared).__name__}: {why}"
+        assert query.matches(prepared, **kwargs) is (expected is True)  # type: ignore[attr-defined]
     assert query.matches(variables, **kwargs) is (expected is True)  # type: ignore[attr-defined]

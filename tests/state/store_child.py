@@ -16,8 +16,9 @@ def crash(target: str, seed: int) -> None:
     store = ProfileStore.open(target)
     batches = crash_batches(seed)
     print("ready", flush=True)
-    for batch in batches:
+    for number, batch in enumerate(batches, start=1):
         store.apply(batch)
+        print(f"applied {number}", flush=True)  # the parent kills after a chosen batch
     print("done", flush=True)
 
 

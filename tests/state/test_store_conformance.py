@@ -203,7 +203,15 @@ def test_a_killed_writer_never_leaves_a_partial_batch(
         )
         assert child.stdout is not None
         assert child.stdout.readline().strip() == b"ready"
-        time.sleep(rng.uniform(0.0, 0.6 if postgres else 0.25))
+        # Kill once a chosen number of batches has committed (plus a random instant), so the
+        # kills land at different points however fast the machine is; the child is then
+        # usually inside the next batch's transaction.
+        after = rng.randrange(0, len(prefixes) - 1)
+        while after:
+            line = child.stdout.readline().strip()
+            if not line.startswith(b"applied ") or int(line.split()[1]) >= after:
+                break
+        time.sleep(rng.uniform(0.0, 0.004))
         child.send_signal(signal.SIGKILL)
         child.wait()
         child.stdout.close()

@@ -26,8 +26,9 @@ unexpected class) are closures built here and called as `_kN(t, mapping)`: CPyth
 from __future__ import annotations
 
 import enum
-import functools
+import threading
 import types
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
@@ -49,12 +50,41 @@ TIME_OPS = frozenset({A.TestOp.BEFORE, A.TestOp.AFTER, A.TestOp.AT_TIME})
 TIME_CASTS = frozenset({A.CastType.DATE, A.CastType.DATETIME, A.CastType.TIME})
 
 
-@functools.lru_cache(maxsize=1024)
-def compile_source(source: str) -> types.CodeType:
-    """`compile()` of generated source, cached by the text. The text depends only on the
-    query's shape (values reach the code through its namespace), so queries of one shape,
-    such as `user's plan is "a"` and `user's plan is "b"`, share one code object."""
-    return compile(source, "<segmentql>", "exec")
+class _CodeCache:
+    """`compile()` of generated source, cached by the text (least recently used go first).
+    The text depends only on the query's shape (values reach the code through its
+    namespace), so queries of one shape, such as `user's plan is "a"` and
+    `user's plan is "b"`, share one code object."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._codes: OrderedDict[str, types.CodeType] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, source: str) -> types.CodeType:
+        code = self.cached(source)
+        if code is None:
+            code = compile(source, "<segmentql>", "exec")
+            with self._lock:
+                self._codes[source] = code
+                if len(self._codes) > self.size:
+                    self._codes.popitem(last=False)
+        return code
+
+    def cached(self, source: str) -> types.CodeType | None:
+        """The code object of `source` if it was compiled before, else None."""
+        with self._lock:
+            code = self._codes.get(source)
+            if code is not None:
+                self._codes.move_to_end(source)
+            return code
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._codes.clear()
+
+
+compile_source = _CodeCache(1024)
 
 
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -327,20 +357,26 @@ class CodeGenerator:
         """
         lines: list[str] = ["_b = _meter()"] if self.metered else []
         if self.plain and self.whole_reads:
-            # a Prepared mapping's storage holds views: whole-variable reads need the
-            # variables as given, which the general path reads
+            # prepared variables are views: whole-variable reads need the values as
+            # given, which the general path reads
             lines.append(f"if _v.__class__ is not _dict: {bail}")
         for lowered in self._var_order:
             local, custom = self.variables[lowered]
             k = self.const(lowered)
             if self.plain and custom is not None:
-                # `dict.get`: a plain dict's value, a Prepared's view of it (TypeError for
-                # any other mapping, which the caller sends to the general path)
+                # `dict.get` raises TypeError on anything but a dict (the caller sends that
+                # to the general path), so one call checks the class and `custom` (a
+                # prepared view has none)
                 lines.append(f"{local} = _dget(_v, {k})")
-                lines.append(f"if {local}.__class__ is not _dict or _CUSTOM in {local}: {bail}")
+                lines.append(f"if _dget({local}, _CUSTOM) is not None: {bail}")
+                if self.whole_reads:
+                    lines.append(f"if _FOLDED in {local}: {bail}")
                 continue
             lines.append(f"{local} = _v.get({k}, _M) if _v.__class__ is _dict else _M")
             lines.append(f"if {local} is _M: {local} = _readvar(_v, {k}, {k})")
+            if self.whole_reads:  # a prepared view: read the value as given
+                lines.append(f"if {local}.__class__ is _dict and _FOLDED in {local}: "
+                             f"{local} = {local}[_FOLDED]")
             if custom is not None:
                 lines.append(
                     f"{custom} = {local}.get(_CUSTOM) if {local}.__class__ is _dict "
@@ -575,9 +611,9 @@ class CodeGenerator:
         lowered = self.const(node.name.lower())
         t = self.fresh()
         root = self.context_root(node.target)
+        if root is not None and node.name.lower() == CUSTOM:
+            self.whole_reads = True
         if root is not None and self.plain:
-            if node.name.lower() == CUSTOM:
-                self.whole_reads = True
             self.variable_local(root, custom=True)  # marks it: the prologue checks it
             var = self.variable_local(root, custom=False)
             fast = f"{var}.get({name})"

@@ -156,6 +156,7 @@ class Query:
         *,
         functions: Mapping[str, Any] | None = None,
         budget: Budget = DEFAULT_BUDGET,
+        generate: bool = True,
     ) -> None:
         self.text = text
         #: The evaluation budget every evaluation of this query runs under.
@@ -165,20 +166,50 @@ class Query:
         self.diagnostics = diagnostics
         # Only the hot path (`matches` on plain dicts) is generated now; `evaluate`,
         # `explain` and the general `matches` (non-dict variables, `custom` attributes) are
-        # generated on first use, so compiling an audience stays cheap.
-        self._lock = threading.Lock()
-        plain = CodeGenerator(functions=functions, plain=True, budget=budget)
+        # generated on first use, so compiling an audience stays cheap. With `generate`
+        # False (a query of an audience set, which has its own code) nothing is generated
+        # before the query is used on its own.
+        self._lock = threading.RLock()
+        self._functions = functions
+        self._match_fn: Callable[..., bool] | None = None
+        self._evaluate_fn: Callable[..., Any] | None = None
+        self._trace_fn: Callable[..., Any] | None = None
+        self._trace_nodes: dict[int, A.Node] = {}
+        self._uses_time: bool | None = None
+        if generate:
+            self._generate()
+        else:
+            self.matches = self._first_match  # type: ignore[method-assign]
+
+    @property
+    def uses_time(self) -> bool:
+        """The query reads the clock (`now`, dates, durations)."""
+        if self._uses_time is None:
+            self._generate()
+        return bool(self._uses_time)
+
+    def _generate(self) -> None:
+        """Generate the source of `matches`' hot path (compiled now if a query of the same
+        shape was compiled before, else on the first call)."""
+        with self._lock:
+            if self._uses_time is not None:
+                return
+            self._generate_matches()
+
+    def _generate_matches(self) -> None:
+        ast = self.ast
+        plain = CodeGenerator(functions=self._functions, plain=True, budget=self.budget)
         plain.prepare([ast])
         (plain_code,) = plain.generate_bodies(lambda: [plain.true(ast)])
         self._last_generator = plain
-        self.uses_time = plain.uses_time
-        if self.uses_time:
+        self._uses_time = plain.uses_time
+        if self._uses_time:
             params, general = _MATCH_PARAMS, "_ENTRY_general(_v, now, time_zone, _now, _tz)"
         else:  # the clock is never read: a shorter signature is a cheaper call
             params, general = "_v, now=None, time_zone=None", "_ENTRY_general(_v)"
         source = plain.build_guarded("_ENTRY_matches", plain_code, params,
                                      bail=f"return {general}")
-        if plain.reads_age and not self.uses_time:
+        if plain.reads_age and not self._uses_time:
             # `age` may be derived from birthDate, which needs the caller's `now`.
             source = source.replace(
                 "    try:\n",
@@ -192,18 +223,51 @@ class Query:
         namespace["_rescue"] = self._rescue
         self._safe_fn: Callable[..., Any] | None = None
         namespace["_ENTRY_general"] = self._general_on_first_use
-        exec(compile_source(source), namespace)
-        self._match_fn: Callable[..., bool] = namespace["_ENTRY_matches"]
-        self._evaluate_fn: Callable[..., Any] | None = None
-        self._trace_fn: Callable[..., Any] | None = None
-        self._trace_nodes: dict[int, A.Node] = {}
-        if not self.uses_time:
+        # CPython's `compile()` of the source is most of a cold compile: it is shared by
+        # queries of one shape (the code-object cache), and for a new shape deferred to the
+        # first call, so that compiling many audiences, or one that is only checked, never
+        # pays it.
+        code = compile_source.cached(source)
+        if code is not None:
+            self._install(code)
+        elif not self._uses_time:
+            self.matches = self._first_match  # type: ignore[method-assign]
+        else:
+            self.__dict__.pop("matches", None)  # the clock-resolving method
+
+    def _install(self, code: Any) -> Callable[..., bool]:
+        exec(code, self._ns)
+        fn: Callable[..., bool] = self._ns["_ENTRY_matches"]
+        self._match_fn = fn
+        if not self._uses_time:
             # The hot path: `query.matches(v)` is the generated function itself.
-            self.matches = self._match_fn  # type: ignore[method-assign]
+            self.matches = fn  # type: ignore[method-assign]
+        return fn
+
+    def _matches_function(self) -> Callable[..., bool]:
+        """The generated `matches`, compiled on first use."""
+        fn = self._match_fn
+        if fn is None:
+            with self._lock:
+                self._generate()
+                fn = self._match_fn
+                if fn is None:
+                    fn = self._install(compile_source(self._sources[0]))
+        return fn
+
+    def _first_match(
+        self, variables: Mapping[str, Any], now: Any = None, time_zone: Any = None
+    ) -> bool:
+        """`matches` until the generated function is compiled (by this first call)."""
+        fn = self._matches_function()
+        if self._uses_time:
+            return Query.matches(self, variables, now=now, time_zone=time_zone or "UTC")
+        return fn(variables, now, time_zone)
 
     @property
     def source(self) -> str:
         """The generated Python source (no query text or value appears in it)."""
+        self._generate()
         self._complete()
         return "".join(self._sources)
 
@@ -212,6 +276,7 @@ class Query:
         if self._evaluate_fn is not None:
             return
         with self._lock:
+            self._generate()
             if self._evaluate_fn is not None:
                 return
             ast = self.ast
@@ -346,9 +411,10 @@ class Query:
         return Query.matches(self, variables, now=now, time_zone=time_zone or "UTC")
 
     def _match_with_clock(self, variables: Any, instant: dt.datetime, tz: dt.tzinfo) -> bool:
+        fn = self._matches_function()
         if not self.uses_time:  # the clock only reaches virtual attributes (contextvars)
-            return self._match_fn(variables)
-        return self._match_fn(variables, _now=instant, _tz=tz)
+            return fn(variables)
+        return fn(variables, _now=instant, _tz=tz)
 
     def explain(
         self,
@@ -428,11 +494,13 @@ def analyze_query(
 
 def compile_query(
     text: str, schema: Any = None, *, expect: type | None = None,
-    budget: Budget = DEFAULT_BUDGET,
+    budget: Budget = DEFAULT_BUDGET, generate: bool = True,
 ) -> Query:
     """Compile `text` (cached by text, schema fingerprint and `expect`).
 
     Raises `QueryError` with every diagnostic when the query does not parse or check.
+    `generate=False` (audience sets, which generate their own code) leaves the query's own
+    code to be generated when it is first used alone.
     """
     if not isinstance(text, str):
         raise TypeError("compile_query needs the query text as a string")
@@ -446,7 +514,8 @@ def compile_query(
             _CACHE.move_to_end(key)
             return cached
     ast, diagnostics = analyze_query(text, schema, expect, budget)
-    query = compile_ast(ast, text, schema=schema, diagnostics=diagnostics, budget=budget)
+    query = compile_ast(ast, text, schema=schema, diagnostics=diagnostics, budget=budget,
+                        generate=generate)
     with _CACHE_LOCK:
         _CACHE[key] = query
         if len(_CACHE) > _CACHE_SIZE:
@@ -461,11 +530,13 @@ def compile_ast(
     schema: Any = None,
     diagnostics: list[Diagnostic] | None = None,
     budget: Budget = DEFAULT_BUDGET,
+    generate: bool = True,
 ) -> Query:
     """Compile an already checked AST (no cache)."""
     functions = getattr(schema, "functions", None) if schema is not None else None
     try:
-        return Query(text, ast, list(diagnostics or []), functions=functions, budget=budget)
+        return Query(text, ast, list(diagnostics or []), functions=functions, budget=budget,
+                     generate=generate)
     except CodegenError as exc:
         diagnostic = Diagnostic(exc.code, Severity.ERROR, exc.message, exc.span)
         raise QueryError([diagnostic, *(diagnostics or [])], text) from None

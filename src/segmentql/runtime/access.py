@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from segmentql.diagnostics import NO_SPAN, Span
 from segmentql.runtime.errors import MISSING, ErrorValue
-from segmentql.runtime.prepared import FOLDED
+from segmentql.runtime.prepared import FOLDED, lazy_variable
 from segmentql.runtime.temporal import part_kind, temporal_part
 from segmentql.runtime.values import CURRENT_ZONE, a_kind
 
@@ -102,7 +102,9 @@ def read_variable(variables: Any, name: str, lowered: str) -> Any:
     if value is MISSING:
         value = fold_get(variables, lowered)
         if value is MISSING:
-            return None
+            value = lazy_variable(variables, name)  # `prepare`'s form of a snapshot
+            if value is MISSING:
+                return None
     return value
 
 
@@ -141,7 +143,7 @@ def read_variable_attribute(
     value = fold_get(target, lowered)
     if value is not MISSING:
         return value
-    return virtual_attribute(target, lowered, variable)
+    return virtual_attribute(target, lowered, variable, custom)
 
 
 def read_attribute(target: Any, name: str, lowered: str, span: Span = NO_SPAN) -> Any:
@@ -176,18 +178,31 @@ def _part_or_mismatch(target: Any, name: str, span: Span) -> Any:
     return part
 
 
-def virtual_attribute(target: Mapping[Any, Any], lowered: str, variable: str) -> Any:
-    """Derived attributes: user's `age` and `name`, page's `query`."""
+def virtual_attribute(
+    target: Mapping[Any, Any], lowered: str, variable: str, custom: Any = None
+) -> Any:
+    """Derived attributes: user's `age` and `name`, page's `query`, from the attributes as a
+    query reads them (a custom `birthDate` shadows the standard one here too)."""
+
+    def read(name: str, folded: str) -> Any:
+        if custom is not None:
+            value = custom.get(name)
+            if value is None:
+                value = fold_get(custom, folded)
+            if value is not MISSING and value is not None:
+                return value
+        return read_attribute(target, name, folded)
+
     if variable == "user":
         if lowered == "age":
-            return _age(read_attribute(target, "birthDate", "birthdate"))
+            return _age(read("birthDate", "birthdate"))
         if lowered == "name":
-            first = read_attribute(target, "firstName", "firstname")
-            last = read_attribute(target, "lastName", "lastname")
+            first = read("firstName", "firstname")
+            last = read("lastName", "lastname")
             parts = [p for p in (first, last) if isinstance(p, str) and p]
             return " ".join(parts) if parts else None
     if variable == "page" and lowered == "query":
-        url = read_attribute(target, "url", "url")
+        url = read("url", "url")
         if isinstance(url, str):
             return query_map(url)
     return None

@@ -12,7 +12,8 @@ for each context variable that is a plain dict it keeps a **view**, a plain dict
   the value `V's name` resolves to for any spelling of that name (the case of a name never
   changes the result), so reading it is one dict lookup;
 - the key `FOLDED` marks the view as complete: a lower-cased name it lacks is absent in every
-  case, so a miss needs no search of the keys.
+  case, so a miss needs no search of the keys; it holds the value as given, which
+  whole-variable reads (`user is empty`, `user's custom`) use instead of the view.
 
 A variable gets no view (and is read from the caller's value, as from a plain dict) when it is
 not a plain dict, or when one of its mappings holds two names that differ only in case (then
@@ -20,11 +21,12 @@ which one a name reads depends on the name's exact case). Virtual attributes (`a
 `page`'s `query`) are not stored: they depend on the evaluation's clock and are derived from
 the view on a miss, as from a plain dict.
 
-The `Mapping` face of a `Prepared` (`[]`, `get`, iteration, `items`, `==`, `repr`) is the
-variables exactly as given; only the generated code reads the views, with `dict.get` on the
-object (a `Prepared` is a `dict` subclass whose own storage holds them). Whole-variable reads
-(`user is empty`, `user's custom`) are compiled to take the general path, which sees the
-variables as given. A `Prepared` is read-only.
+Two forms carry views. `prepare(variables)` returns a plain `dict` whose values are the views
+(CPython's fast paths for `dict.get` apply to exact dicts only, so this is the fastest form).
+A `Prepared` (what store snapshots are) keeps the views in its own `dict` storage, which the
+generated code reads with `dict.get`, while its `Mapping` face (`[]`, `get`, iteration,
+`items`, `==`, `repr`) is the variables exactly as given; it is read-only. Whole-variable reads
+are compiled to take the general path, which reads the value as given.
 """
 
 from __future__ import annotations
@@ -34,17 +36,11 @@ from typing import Any, NoReturn
 
 from segmentql.runtime.errors import MISSING
 
+#: The key marking a complete view. A string (a dict whose keys are all strings is looked up
+#: faster) that no attribute name can be: names never hold NUL, and reading a variable by
+#: index (`user["..."]`) reads the value as given, not its view.
+FOLDED = "\x00segmentql-view"
 
-class _Folded:
-    """The key marking a complete view (never a string, so no attribute name meets it)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "FOLDED"
-
-
-FOLDED = _Folded()
 
 #: The attribute name that is never put in a view: reading it takes the general path.
 CUSTOM = "custom"
@@ -53,7 +49,7 @@ CUSTOM = "custom"
 def view_of(target: Any) -> dict[Any, Any] | None:
     """The view of a context variable's value (see the module docstring), or None when the
     value is not a plain dict or a name in it is ambiguous ignoring case."""
-    if target.__class__ is not dict:
+    if target.__class__ is not dict or FOLDED in target:
         return None
     own = _by_lowered(target)
     if own is None:
@@ -76,7 +72,7 @@ def view_of(target: Any) -> dict[Any, Any] | None:
                 for spelling in spellings:
                     view[spelling] = value
     view.update(resolved)
-    view[FOLDED] = True
+    view[FOLDED] = target  # the value as given, for whole-variable reads
     return view
 
 
@@ -109,10 +105,8 @@ class Prepared(dict):  # type: ignore[type-arg]
         super().__init__()
         self._variables: dict[str, Any] = dict(variables)
         self._lazy = lazy or {}
-        store = dict.__setitem__
         for name, value in self._variables.items():
-            view = view_of(value)
-            store(self, name, value if view is None else view)
+            self._store_view(name, value)
 
     # the Mapping face: the variables as given ------------------------------------------------
 
@@ -124,9 +118,12 @@ class Prepared(dict):  # type: ignore[type-arg]
             if builder is None:
                 raise
             value = self._variables.setdefault(name, builder())
-            view = view_of(value)
-            dict.__setitem__(self, name, value if view is None else view)
+            self._store_view(name, value)
             return value
+
+    def _store_view(self, name: str, value: Any) -> None:
+        view = view_of(value)
+        dict.__setitem__(self, name, value if view is None else view)
 
     def get(self, name: str, default: Any = None) -> Any:
         try:
@@ -178,7 +175,7 @@ class Prepared(dict):  # type: ignore[type-arg]
         return dict(self._variables)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (prepare, (self.copy(),))
+        return (type(self), (self.copy(),))
 
     def _build_all(self) -> None:
         for name in self._lazy:
@@ -191,13 +188,48 @@ class Prepared(dict):  # type: ignore[type-arg]
     update = pop = popitem = clear = setdefault = _read_only
 
 
-def prepare(variables: Mapping[str, Any]) -> Prepared:
-    """`variables` prepared for many evaluations: every query reads it as it reads the plain
-    mapping (same results), faster; build it once per request and pass it to
-    `Query.matches`, `AudienceSet.evaluate`, etc."""
+#: Where `prepare` keeps a `Prepared` whose lazy variables were not built yet.
+LAZY = "\x00lazy"
+
+
+def prepare(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """`variables` in evaluation form, for many evaluations: a plain `dict` of the same
+    variables in which each plain-dict variable is its view. It is an input for queries, not
+    a mapping to read: every query gives the same results on it as on `variables`. Build it
+    once per request and pass it to `Query.matches`, `AudienceSet.evaluate`, etc. (It is a
+    plain dict because CPython's fast paths for `dict.get` apply to exact dicts only.)"""
+    out: dict[str, Any] = {}
     if isinstance(variables, Prepared):
-        return variables
-    return Prepared(variables)
+        items = list(dict.items(variables))
+        if any(name not in variables._variables for name in variables._lazy):
+            out[LAZY] = variables
+    else:
+        items = list(variables.items())
+    for name, value in items:
+        if name == LAZY or is_view(value):  # prepared already
+            out[name] = value
+            continue
+        view = view_of(value)
+        out[name] = value if view is None else view
+    return out
+
+
+def lazy_variable(variables: Mapping[Any, Any], name: str) -> Any:
+    """A variable missing from `prepare`'s form of a `Prepared` that had not built it yet
+    (the store's `events`), or MISSING."""
+    lazy = variables.get(LAZY)
+    if isinstance(lazy, Prepared):
+        return lazy.get(name, MISSING)
+    return MISSING
+
+
+def original(value: Any) -> Any:
+    """The value as given, for a view; any other value unchanged."""
+    if value.__class__ is dict:
+        given = value.get(FOLDED, MISSING)
+        if given is not MISSING:
+            return given
+    return value
 
 
 def is_view(value: Any) -> bool:
@@ -205,4 +237,7 @@ def is_view(value: Any) -> bool:
     return value.__class__ is dict and FOLDED in value
 
 
-__all__ = ["FOLDED", "MISSING", "Prepared", "is_view", "prepare", "view_of"]
+__all__ = [
+    "FOLDED", "LAZY", "MISSING", "Prepared", "is_view", "lazy_variable", "original", "prepare",
+    "view_of",
+]

@@ -870,14 +870,17 @@ class Compiler:
                A.EventKind.LINK_OPENED: "link"}
         if kind in key and arg is not None:
             got = self.read(props, key[kind], node)
-            assert got.sql is not None
-            conditions.append(self.scalar_member(got.sql, arg, node))
+            # A key no event has (by the statistics) never equals a non-null argument.
+            conditions.append(FALSE if got.sql is None else
+                              self.scalar_member(got.sql, arg, node))
         if kind is A.EventKind.INTEREST_SHOWN and arg is not None:
             topics = self.read(props, "interests", node)
-            assert topics.sql is not None
             wanted = arg if is_list(arg) else [arg]
-            rel = self.shared(topics.sql, A.TestOp.CONTAINS_EITHER, list(wanted), node)
-            conditions.append(coalesce(rel, FALSE))
+            if topics.sql is None:
+                conditions.append(FALSE)  # no event has interests: none is relevant
+            else:
+                rel = self.shared(topics.sql, A.TestOp.CONTAINS_EITHER, list(wanted), node)
+                conditions.append(coalesce(rel, FALSE))
         criteria: exp.Expression = TRUE
         if node.criteria is not None:
             criteria = self.criteria(node.criteria, props)
@@ -970,6 +973,9 @@ class Compiler:
             got = self.read(got, name, node)
         op = _CRITERIA[node.op]
         fake = A.Test(op, A.NullLiteral(span=node.span), (node.value,), span=node.span)
+        if got.is_const:
+            # A property no event has (by the statistics): the criterion on null.
+            return self.const_truth(self.fold(fake), node)
         return self.json_test(fake, got, [value.const])
 
 

@@ -30,7 +30,8 @@ class Snapshot(Prepared):
     request-time variables given when it was taken. `events` is built on first access (most
     audiences never read it). A `Prepared` mapping: its `Mapping` face is the variables as
     built here; the evaluator reads each variable through a view with `custom` attributes
-    resolved in front and names case-folded, built once (see `segmentql.runtime.prepared`)."""
+    resolved in front and names case-folded, built once (see `segmentql.runtime.prepared`;
+    `segmentql.prepare(snapshot)` gives the plain-dict form, faster still)."""
 
     __slots__ = ()
 
