@@ -11,6 +11,10 @@ from pyrsistent import PMap, pvector
 from segmentql.state.model import Profile, Session, TrackedEvent
 from segmentql.state.values import freeze, is_flat, thaw
 
+#: The encoder `json.dumps(..., ensure_ascii=False, separators=(",", ":"), allow_nan=False)`
+#: would build on every call (it only reuses one for its default options).
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
 
 def encode_profile(profile: Profile) -> str:
     session = profile.session
@@ -37,23 +41,20 @@ def encode_profile(profile: Profile) -> str:
         "groups": list(profile.groups),
         "merges": profile.merges,
     }
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _dumps(data)
 
 
 def encode_event(event: TrackedEvent) -> str:
     """A tracked event as the JSON object snapshots show in `events` (`type`, `timestamp`,
     `sessionId`, `properties`); its sequence number and profile are columns of its row."""
     properties = event.plain
-    return json.dumps(
+    return _dumps(
         {
             "type": event.type,
             "timestamp": event.timestamp,
             "sessionId": event.session_id,
             "properties": properties,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-        allow_nan=False,
+        }
     )
 
 
@@ -103,7 +104,7 @@ def decode_profile(text: str, events: list[TrackedEvent] | None = None) -> Profi
 
 
 def encode_traits(traits: PMap[str, Any]) -> str:
-    return json.dumps(thaw(traits), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _dumps(thaw(traits))
 
 
 def decode_traits(text: str) -> PMap[str, Any]:

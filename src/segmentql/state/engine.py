@@ -65,7 +65,7 @@ from segmentql.state.operations import (
     parse_path,
 )
 from segmentql.state.policy import StatePolicy
-from segmentql.state.values import MISSING, copy_json, find_key, freeze, is_flat, json_problem, thaw
+from segmentql.state.values import MISSING, copy_flat, find_key, freeze, json_problem, thaw
 
 Clock = Callable[[], datetime]
 
@@ -426,10 +426,8 @@ class _Work:
         self.counter += 1
         session = changes.get("session", profile.session)
         session_id = session.id if session is not None else None
-        plain = copy_json(properties)
-        tracked = TrackedEvent(
-            self.counter, event_type, at.isoformat(), session_id, plain, is_flat(plain)
-        )
+        plain, flat = copy_flat(properties)
+        tracked = TrackedEvent(self.counter, event_type, at.isoformat(), session_id, plain, flat)
         events: PVector[Any] = profile.events.append(tracked)
         limit = self.policy.max_events_per_profile
         # Trimmed in steps (an eighth of the limit at a time) so that a full profile does not
@@ -735,32 +733,48 @@ class _Work:
         self, profile: Profile, steps: Sequence[tuple[str, str, Any]], *, traits: bool = False
     ) -> Profile:
         attributes: PMap[str, Any] = profile.attributes
+        # The custom map is carried beside `attributes` and put back once at the end
+        # (replacing the value of a key already there leaves the map's layout unchanged);
+        # attributes without the key get it at the first custom operation, as before.
+        found: Any = attributes.get("custom", MISSING)
+        custom: PMap[str, Any] = pmap() if found is MISSING else found
         for index, (op, path, value) in enumerate(steps):
             try:
                 self._check_argument(value)
                 segments: tuple[Segment, ...] = (path,) if traits else parse_path(path)
-                attributes = self._user_operation(attributes, segments, op, value)
+                attributes, changed = self._user_operation(
+                    attributes, custom, segments, op, value
+                )
             except OperationFailed as exc:
                 raise PatchError(index, op, path, _reason(exc, traits)) from None
+            if changed is not None:
+                custom = changed
+                if found is MISSING:
+                    attributes = attributes.set("custom", custom)
+                    found = custom
+        if found is not MISSING:
+            attributes = attributes.set("custom", custom)
         return evolve(profile, attributes=attributes)
 
     def _user_operation(
         self,
         attributes: PMap[str, Any],
+        custom: PMap[str, Any],
         segments: tuple[Segment, ...],
         op: str,
         value: Any,
-    ) -> PMap[str, Any]:
+    ) -> tuple[PMap[str, Any], PMap[str, Any] | None]:
+        """`op` applied to the user's attributes: the new attributes (without the custom map)
+        and the new custom map (None for an operation on a standard attribute)."""
         first = str(segments[0])
         folded = first.casefold()
         if folded in READ_ONLY_USER_ATTRIBUTES:
             raise OperationFailed(
                 f"user's {first} is managed by the store (identify and tracking), not patched"
             )
-        custom: PMap[str, Any] = attributes.get("custom", pmap())
         if folded == "custom":
             if len(segments) == 1:
-                return attributes.set("custom", self._whole_custom(custom, op, value, "user"))
+                return attributes, self._whole_custom(custom, op, value, "user")
             segments = segments[1:]
             first = str(segments[0])
         else:
@@ -768,12 +782,12 @@ class _Work:
             if canonical is not None:
                 attributes = self._operate(attributes, (canonical, *segments[1:]), op, value)
                 self._check_value(attributes, canonical, "user", (canonical,))
-                return attributes
+                return attributes, custom
         custom = self._operate(custom, segments, op, value)
         self._check_count(custom)
         name = find_key(custom, first) or first
         self._check_value(custom, name, "user", ("custom", name))
-        return attributes.set("custom", custom)
+        return attributes, custom
 
     def patch_session(self, profile: Profile, steps: Sequence[tuple[str, str, Any]]) -> Profile:
         session = profile.session
@@ -805,21 +819,27 @@ class _Work:
         first = segments[0]
         if isinstance(first, int):
             raise OperationFailed("a path starts with an attribute name, not an index")
-        key = find_key(container, first) or first
-        if len(segments) == 1 and type(value) in _SCALARS:
-            # One attribute, a scalar argument: the operation on the stored value directly
-            # (what `apply_operation` does on a one-key holder, without thawing and freezing).
+        current = container.get(first, MISSING)
+        key = first if current is not MISSING else find_key(container, first) or first
+        if key is not first:
             current = container.get(key, MISSING)
-            if type(current) in _SCALARS or current is MISSING:
-                if type(value) is float and not math.isfinite(value) and op not in _NO_VALUE:
-                    raise OperationFailed(f"value is {value!r}, not a finite number")
-                if current is MISSING and op in TOLERANT_OPERATIONS:
-                    return container
-                new = OPERATIONS[op](current, value)
-                if new is MISSING:
-                    return container.discard(key)
-                return container.set(key, freeze(new))
-        holder = {key: thaw(container[key])} if key in container else {}
+        if (
+            len(segments) == 1
+            and type(value) in _SCALARS
+            and (type(current) in _SCALARS or current is MISSING)
+        ):
+            # One attribute, a scalar argument, a scalar or no stored value: the operation on
+            # the stored value directly (what `apply_operation` does on a one-key holder,
+            # without thawing and freezing).
+            if type(value) is float and not math.isfinite(value) and op not in _NO_VALUE:
+                raise OperationFailed(f"value is {value!r}, not a finite number")
+            if current is MISSING and op in TOLERANT_OPERATIONS:
+                return container
+            new = OPERATIONS[op](current, value)
+            if new is MISSING:
+                return container.discard(key)
+            return container.set(key, freeze(new))
+        holder = {key: thaw(current)} if current is not MISSING else {}
         apply_operation(holder, (key, *segments[1:]), op, value)
         if key in holder:
             return container.set(key, freeze(holder[key]))
@@ -861,10 +881,10 @@ class _Work:
     def _check_value(
         self, container: PMap[str, Any], name: str, variable: str, schema_path: tuple[str, ...]
     ) -> None:
-        if name not in container:
+        value = container.get(name, MISSING)
+        if value is MISSING:
             return
-        value = container[name]
-        longest = _longest_list(value)
+        longest = 0 if type(value) in _SCALARS else _longest_list(value)
         if longest > self.policy.max_list_length:
             raise OperationFailed(
                 f"a list of {longest} items is over the limit of "
@@ -885,7 +905,7 @@ class _Work:
             anything = accepts_any[id(expected)] = expected.describe() == "any"
         if anything:
             return
-        plain = thaw(value)
+        plain = value if type(value) in _SCALARS else thaw(value)
         if not expected.accepts(plain):
             hint = ""
             if isinstance(plain, str) and expected.enum:

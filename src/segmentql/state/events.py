@@ -228,6 +228,28 @@ MAX_DEPTH = 64
 def parse_event(data: EventBase | Mapping[str, Any] | str | bytes) -> EventBase:
     """An event model from a model, a mapping or JSON text (UTF-8 bytes); `InvalidEventError`
     otherwise. `page` and `screen` calls come back as the `Track` they become."""
+    if type(data) is not dict:  # a plain dict (the common case) skips to the checks below
+        data = _decoded(data)
+        if isinstance(data, EventBase):
+            return data
+    if "type" not in data:
+        raise InvalidEventError(
+            "missing 'type' (one of: identify, anonymize, patch, track, group, merge, "
+            "delete_user, unsuppress, page, screen, alias)"
+        )
+    check_values(data, "event")
+    try:
+        event = _EVENT_ADAPTER.validate_python(dict(data))
+    except ValidationError as exc:
+        raise InvalidEventError(describe_validation_error(exc)) from None
+    if isinstance(event, (Page, Screen)):
+        return event.as_track()
+    return event
+
+
+def _decoded(data: EventBase | Mapping[str, Any] | str | bytes) -> EventBase | Mapping[str, Any]:
+    """`parse_event`'s input other than a plain dict: a model ready to apply, or the
+    mapping that JSON text (or UTF-8 bytes of it) holds."""
     if isinstance(data, (Page, Screen)):
         return data.as_track()
     if isinstance(data, EVENT_TYPES):
@@ -251,19 +273,7 @@ def parse_event(data: EventBase | Mapping[str, Any] | str | bytes) -> EventBase:
             ) from None
     if not isinstance(data, Mapping):
         raise InvalidEventError(f"an event is a JSON object, not {type(data).__name__}")
-    if "type" not in data:
-        raise InvalidEventError(
-            "missing 'type' (one of: identify, anonymize, patch, track, group, merge, "
-            "delete_user, unsuppress, page, screen, alias)"
-        )
-    check_values(data, "event")
-    try:
-        event = _EVENT_ADAPTER.validate_python(dict(data))
-    except ValidationError as exc:
-        raise InvalidEventError(describe_validation_error(exc)) from None
-    if isinstance(event, (Page, Screen)):
-        return event.as_track()
-    return event
+    return data
 
 
 def check_values(value: Any, where: str) -> None:

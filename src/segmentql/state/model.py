@@ -54,28 +54,41 @@ def empty_stats() -> dict[str, int]:
     return {"sessions": 0, "pageviews": 0, "orders": 0}
 
 
-_setattr = object.__setattr__
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_EVOLVERS: dict[type, Any] = {}
 
 
 def evolve(record: T, **changes: Any) -> T:
     """`dataclasses.replace` for the frozen slotted records here, without its overhead."""
     cls = type(record)
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
-    new = object.__new__(cls)
-    found = 0
-    for name in names:
-        if name in changes:
-            _setattr(new, name, changes[name])
-            found += 1
-        else:
-            _setattr(new, name, getattr(record, name))
-    if found != len(changes):
-        unknown = sorted(set(changes) - set(names))
-        raise TypeError(f"{cls.__name__} has no field {unknown[0]!r}")
+    build = _EVOLVERS.get(cls)
+    if build is None:
+        build = _EVOLVERS[cls] = _evolver(cls)
+    new: T = build(record, changes)
     return new
+
+
+def _evolver(cls: type) -> Any:
+    """A function `(record, changes) -> copy` for the slotted dataclass `cls`, generated
+    (as `dataclasses` generates `__init__`) to set each slot through its descriptor in
+    straight-line code: no frozen `__setattr__`, no loop over the field names."""
+    names = tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    scope: dict[str, Any] = {"_cls": cls, "_new": object.__new__, "_known": frozenset(names)}
+    lines = [
+        "def build(record, changes):",
+        "    if not changes.keys() <= _known:",
+        "        unknown = sorted(set(changes) - _known)",
+        f"        raise TypeError('{cls.__name__} has no field ' + repr(unknown[0]))",
+        "    new = _new(_cls)",
+    ]
+    for n, name in enumerate(names):
+        slot = cls.__dict__[name]
+        scope[f"_set{n}"], scope[f"_get{n}"] = slot.__set__, slot.__get__
+        lines.append(
+            f"    _set{n}(new, changes[{name!r}] if {name!r} in changes else _get{n}(record))"
+        )
+    lines.append("    return new")
+    exec("\n".join(lines), scope)  # the source is built above from field names only
+    return scope["build"]
 
 
 @dataclass(frozen=True, slots=True)

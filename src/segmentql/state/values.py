@@ -39,6 +39,13 @@ MISSING = _Missing()
 
 def json_problem(value: object, where: str = "value") -> str | None:
     """Why `value` is not a JSON value we can store, or None if it is."""
+    if type(value) is dict:
+        # The common case first: a map of strings, integers, booleans and nulls.
+        for key, item in value.items():
+            if type(key) is not str or type(item) not in _PLAIN_SCALARS:
+                break
+        else:
+            return None
     if value is None or isinstance(value, (bool, int, str)):
         return None
     if isinstance(value, float):
@@ -58,6 +65,11 @@ def json_problem(value: object, where: str = "value") -> str | None:
                 return problem
         return None
     return f"{where} has a {type(value).__name__}, which is not a JSON value"
+
+
+#: Scalar types `json_problem` accepts without further checks (floats need one: finite),
+#: and `freeze` and `thaw` return as they are.
+_PLAIN_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def is_number(value: object) -> bool:
@@ -94,6 +106,8 @@ def add_numbers(a: int | float, b: int | float) -> int | float:
 
 def freeze(value: JsonValue) -> Any:
     """A plain JSON value as nested pyrsistent structures."""
+    if type(value) in _PLAIN_SCALARS:
+        return value
     if isinstance(value, (PMap, PVector)):
         return value
     if isinstance(value, Mapping):
@@ -105,6 +119,8 @@ def freeze(value: JsonValue) -> Any:
 
 def thaw(value: Any) -> JsonValue:
     """A frozen value as fresh plain `dict`/`list` objects (never shared with the state)."""
+    if type(value) in _PLAIN_SCALARS:
+        return value
     if isinstance(value, PMap):
         return {key: thaw(item) for key, item in value.items()}
     if isinstance(value, PVector):
@@ -125,6 +141,18 @@ def copy_json(value: JsonValue) -> JsonValue:
 def is_flat(mapping: dict[str, Any]) -> bool:
     """No value of `mapping` is a dict or a list."""
     return not any(type(value) in (dict, list) for value in mapping.values())
+
+
+def copy_flat(value: JsonValue) -> tuple[JsonValue, bool]:
+    """`copy_json(value)` and whether the copy `is_flat`, in one pass when `value` is a map
+    without maps or lists (a shallow copy is then the deep copy)."""
+    if type(value) is dict:
+        for item in value.values():
+            kind = type(item)
+            if kind is dict or kind is list:
+                return {key: copy_json(child) for key, child in value.items()}, False
+        return dict(value), True
+    return value, is_flat(value)
 
 
 def find_key(mapping: Mapping[str, Any], name: str) -> str | None:
