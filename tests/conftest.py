@@ -93,25 +93,14 @@ def postgres_url(postgres_server: PostgresCluster) -> Iterator[str]:
 def spark() -> Iterator[Any]:
     """One local-mode SparkSession for the session (settings from the wave-2 stack note)."""
     try:
-        from pyspark.sql import SparkSession
+        import pyspark  # noqa: F401
     except ImportError:
         component_missing("pyspark is not installed (the 'spark' extra)")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         component_missing("no Java runtime for Spark (java not on PATH, JAVA_HOME unset)")
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("segmentql-tests")
-        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
+    from segmentql.sql.engines import local_spark
+
+    session = local_spark("segmentql-tests", cores="2")
     try:
         yield session
     finally:

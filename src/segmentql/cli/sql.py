@@ -130,27 +130,14 @@ def run_audience(args: argparse.Namespace) -> int:
 
 def _run_spark(compiled: Any, directory: Path) -> list[tuple[Any, ...]]:
     """A local-mode Spark session (the settings of docs/sql.md), the layout's views, the SQL."""
-    import os
-
-    from segmentql.sql.engines import spark_run, spark_views
+    from segmentql.sql.engines import local_spark, spark_run, spark_views
     from segmentql.sql.layout import check_directory
 
     check_directory(directory)
     try:
-        from pyspark.sql import SparkSession
+        spark = local_spark("segmentql-audience")
     except ImportError:
         raise CommandError("--engine spark needs pyspark (the 'spark' extra)") from None
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    spark = (SparkSession.builder.master("local[*]").appName("segmentql-audience")
-             .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-             .config("spark.ui.enabled", "false")
-             .config("spark.ui.showConsoleProgress", "false")
-             .config("spark.driver.host", "127.0.0.1")
-             .config("spark.driver.bindAddress", "127.0.0.1")
-             .config("spark.sql.shuffle.partitions", "2")
-             .config("spark.sql.session.timeZone", "UTC")
-             .getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
     try:
         spark_views(spark, str(directory))
         return spark_run(spark, compiled)

@@ -53,6 +53,30 @@ def postgres_run(url: str, audiences: Any, *, order: bool = True) -> list[tuple[
         raise SqlEngineError(f"PostgreSQL failed: {exc}") from None
 
 
+def local_spark(app_name: str, cores: str = "*") -> Any:
+    """A local-mode SparkSession with the settings docs/sql.md gives (a lean JVM, no UI, UTC,
+    loopback only). Raises ImportError without pyspark."""
+    import os
+
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    spark = (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName(app_name)
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
 def spark_views(spark: Any, directory: str) -> None:
     """Temp views `segmentql_profiles`/`segmentql_events` over a Parquet layout directory,
     JSON columns parsed to VARIANT."""
