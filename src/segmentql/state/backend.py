@@ -16,6 +16,7 @@ Three implementations: `memory.MemoryBackend`, `sqlite.SQLiteBackend` (a file) a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -257,6 +258,38 @@ def _weight(profile: Any) -> int:
     if profile is _ABSENT:
         return 0
     return 1 if profile is None else 1 + len(profile.events)
+
+
+Conn = TypeVar("Conn")
+
+
+class ReaderConnections(Generic[Conn]):
+    """One read connection per thread, made by `connect` on first use (or again when
+    `usable` says the thread's one is not), and all closed together by `close_all`."""
+
+    def __init__(self, connect: Callable[[], Conn],
+                 usable: Callable[[Conn], bool] = lambda _: True) -> None:
+        self._connect = connect
+        self._usable = usable
+        self._local = threading.local()
+        self._all: list[Conn] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Conn:
+        db: Conn | None = getattr(self._local, "db", None)
+        if db is None or not self._usable(db):
+            db = self._connect()
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        return db
+
+    def close_all(self) -> None:
+        with self._lock:
+            for db in self._all:
+                db.close()  # type: ignore[attr-defined]
+            self._all.clear()
+        self._local = threading.local()
 
 
 class ViewCache:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pyrsistent import PMap, pmap, pset
 
-from segmentql.state.backend import Changes, Fold, ViewCache
+from segmentql.state.backend import Changes, Fold, ReaderConnections, ViewCache
 from segmentql.state.codec import (
     decode_event,
     decode_profile,
@@ -184,9 +184,8 @@ class PostgresBackend:
         self.url = url
         self.where = redact(url)
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self._readers: list[Any] = []
-        self._readers_lock = threading.Lock()
+        self._readers: ReaderConnections[Any] = ReaderConnections(
+            self._connect_reader, lambda db: not db.closed)
         self._policy = policy_for_rows
         self._cache = ViewCache()
         self._batches: int | None = None  # segmentql_meta 'batches' after our last commit
@@ -237,15 +236,13 @@ class PostgresBackend:
             raise StoreError(f"{self.where}: cannot prepare the store ({_first_line(exc)})") from None
 
     def _reader(self) -> Any:
-        db = getattr(self._local, "db", None)
-        if db is None or db.closed:
-            if self._db is None:
-                raise StoreError(f"{self.where}: the store is closed")
-            db = self._connect()
-            db.autocommit = True  # each snapshot is one statement: its own consistent read
-            self._local.db = db
-            with self._readers_lock:
-                self._readers.append(db)
+        return self._readers.get()
+
+    def _connect_reader(self) -> Any:
+        if self._db is None:
+            raise StoreError(f"{self.where}: the store is closed")
+        db = self._connect()
+        db.autocommit = True  # each snapshot is one statement: its own consistent read
         return db
 
     # --- writing ---------------------------------------------------------------------------
@@ -472,11 +469,7 @@ class PostgresBackend:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-        with self._readers_lock:
-            for db in self._readers:
-                db.close()
-            self._readers.clear()
-        self._local = threading.local()
+        self._readers.close_all()
 
 
 def _json(value: Any) -> str:

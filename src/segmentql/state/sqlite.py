@@ -25,7 +25,7 @@ from typing import Any
 
 from pyrsistent import PMap, pmap, pset
 
-from segmentql.state.backend import Changes, Fold, ViewCache
+from segmentql.state.backend import Changes, Fold, ReaderConnections, ViewCache
 from segmentql.state.codec import (
     decode_event,
     decode_profile,
@@ -162,9 +162,8 @@ class SQLiteBackend:
         self.where = str(path)
         self._timeout = busy_timeout
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        self._readers: ReaderConnections[sqlite3.Connection] = ReaderConnections(
+            self._connect_reader)
         self._cache = ViewCache()
         self._data_version: int | None = None
         self._db: sqlite3.Connection | None = self._open()
@@ -214,15 +213,13 @@ class SQLiteBackend:
             raise StoreError(f"{self.where}: cannot create the store ({exc})") from None
 
     def _reader(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            if self._db is None:
-                raise StoreError(f"{self.where}: the store is closed")
-            db = _connect(self.where, self._timeout)
-            db.execute("PRAGMA query_only=ON")
-            self._local.db = db
-            with self._readers_lock:
-                self._readers.append(db)
+        return self._readers.get()
+
+    def _connect_reader(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError(f"{self.where}: the store is closed")
+        db = _connect(self.where, self._timeout)
+        db.execute("PRAGMA query_only=ON")
         return db
 
     # --- writing ----------------------------------------------------------------------------
@@ -375,11 +372,7 @@ class SQLiteBackend:
             if self._db is not None:
                 self._db.close()
                 self._db = None
-        with self._readers_lock:
-            for db in self._readers:
-                db.close()
-            self._readers.clear()
-        self._local = threading.local()
+        self._readers.close_all()
 
 
 def _check_version(meta: dict[str, str], where: str) -> None:
